@@ -1,0 +1,39 @@
+# Chinook Platform: `make run` runs the whole pipeline on the embedded default; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test dev lint schema-sql benchmark clean
+
+# The venv is rebuilt only when the dependency pins change.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## land data/ and materialize every asset on the embedded default (.chinook/)
+	$(BIN)/chinook run --source data
+
+test: install  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
+	$(BIN)/python -m pytest
+
+dev: install  ## the Dagster UI and daemon (sensors, schedules) at http://127.0.0.1:3000
+	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/.chinook/dagster} $(BIN)/python -c "from chinook_platform.lib.dagster_home import ensure_dagster_home; ensure_dagster_home()"
+	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/.chinook/dagster} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check .
+
+schema-sql: install  ## regenerate sql/oltp/schema.sql from the table contract
+	$(BIN)/chinook schema-sql > sql/oltp/schema.sql
+
+benchmark: install  ## load scale factors 100 and 1000 into PostgreSQL and print the table
+	$(BIN)/python benchmarks/oltp_load.py
+
+clean:
+	rm -rf .chinook

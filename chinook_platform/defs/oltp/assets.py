@@ -1,0 +1,110 @@
+"""OLTP: one asset per Chinook table, loaded from the landing zone into the normalized database."""
+
+
+from functools import partial
+from typing import Any
+
+import dagster as dg
+
+from chinook_platform.defs.landing.assets import landed_files_of
+from chinook_platform.defs.resources import LandingZoneResource, OltpDatabase
+from chinook_platform.lib import oltp_status
+from chinook_platform.lib.contract import TABLES, Table
+from chinook_platform.lib.environment import oltp_kind
+from chinook_platform.lib.oltp_load import LoadResult, load_landed_file, loaded_versions, retry_awaiting_parent
+
+OLTP_POOL = "chinook_oltp"  # one writer at a time: SQLite (the default) allows no concurrent writers
+
+
+def _records_table(rows: list[dict[str, Any]]) -> dg.MetadataValue:
+    columns = list(rows[0]) if rows else []
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord({k: (v if isinstance(v, int | float | bool) or v is None else str(v))
+                                 for k, v in r.items()}) for r in rows],
+        schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
+    )
+
+
+def _load_metadata(results: list[LoadResult]) -> dict[str, Any]:
+    files = [r for r in results if r.status != "retried"]
+    return {
+        "files_loaded": sum(r.status == "loaded" for r in files),
+        "files_rejected": sum(r.status == "rejected" for r in files),
+        "rows_read": sum(r.rows_read for r in files),
+        "rows_inserted": sum(r.rows_inserted for r in results),
+        "rows_updated": sum(r.rows_updated for r in results),
+        "rows_unchanged": sum(r.rows_unchanged for r in files),
+        "rows_quarantined": sum(r.rows_quarantined for r in files),
+        "rows_resolved_from_quarantine": sum(r.rows_resolved for r in results),
+    }
+
+
+def build_oltp_asset(table: Table) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["oltp", table.name],
+        deps=[["landing", table.name], *(["oltp", parent] for parent in table.parents)],
+        group_name="oltp",
+        kinds={oltp_kind(), "sql"},
+        pool=OLTP_POOL,
+        description=(
+            f"{table.description} The `{table.name}` table of the OLTP database, loaded from the landed "
+            f"{table.csv_name} files: validated row by row, upserted by `{table.pk.name}` in one transaction "
+            "per file; bad rows go to the `quarantine` table, rows awaiting a parent are retried on every run."
+        ),
+        metadata={"primary_key": table.pk.name},
+    )
+    def oltp_table(
+        context: dg.AssetExecutionContext, oltp: OltpDatabase, landing_zone: LandingZoneResource
+    ) -> dg.MaterializeResult:
+        engine = oltp.engine()
+        zone = landing_zone.zone()
+        seen = loaded_versions(engine, table)
+        pending = [
+            f for f in landed_files_of(table, zone.list_files()) if (zone.location(f.key), f.version) not in seen
+        ]
+        context.log.info(f"{len(pending)} new or changed {table.csv_name} file(s) to load")
+        results: list[LoadResult] = []
+        for landed in pending:
+            result = load_landed_file(engine, table, zone.location(landed.key), landed.version,
+                                      partial(zone.open, landed.key))
+            results.append(result)
+            if result.status == "rejected":
+                context.log.error(f"{result.source_file}: rejected: {result.error}")
+                continue
+            context.log.info(
+                f"{landed.key}: read {result.rows_read}, inserted {result.rows_inserted}, updated "
+                f"{result.rows_updated}, unchanged {result.rows_unchanged}, quarantined {result.rows_quarantined}"
+            )
+            if result.dropped_columns:
+                context.log.warning(f"{landed.key}: dropped columns outside the contract: {result.dropped_columns}")
+        retried = retry_awaiting_parent(engine, table)
+        if retried is not None:
+            results.append(retried)
+            context.log.info(f"{retried.rows_resolved} quarantined row(s) loaded now that their parent exists")
+        with engine.connect() as conn:
+            count = oltp_status.row_count(conn, table)
+            open_quarantine = sum(oltp_status.open_quarantine_counts(conn, table).values())
+            rows = oltp_status.preview(conn, table)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": count,
+                **_load_metadata(results),
+                "quarantine_open": open_quarantine,
+                "loads": _records_table(
+                    [{"file": r.source_file, "status": r.status, "read": r.rows_read, "inserted": r.rows_inserted,
+                      "updated": r.rows_updated, "unchanged": r.rows_unchanged,
+                      "quarantined": r.rows_quarantined, "error": r.error} for r in results]
+                ),
+                "preview": _records_table(rows),
+            }
+        )
+
+    return oltp_table
+
+
+oltp_assets = [build_oltp_asset(t) for t in TABLES]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=oltp_assets)

@@ -1,0 +1,120 @@
+"""The landing zone: where raw CSV files arrive. A local folder by default, an S3 prefix when configured.
+
+Both kinds list files with a *version* (size and mtime for a folder, the ETag for S3) so that a loader or
+a sensor can tell a new or changed file from one it has already seen, and both open files as binary streams.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Protocol
+
+from chinook_platform.lib.contract import KNOWN_OTHER_TABLES, Table, normalize_name, table
+
+CSV_SUFFIXES = (".csv",)
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One file in the landing zone."""
+
+    key: str  # path relative to the landing zone's root, with forward slashes
+    size: int
+    version: str  # changes whenever the content may have changed
+
+    @property
+    def table_or_reason(self) -> Table | str:
+        return classify(self.key)
+
+
+def classify(key: str) -> Table | str:
+    """The contract table a landed file belongs to, or the reason it is skipped.
+
+    The table is known from the file name (``Invoice.csv``, ``invoice_line.csv``) or else from its folder
+    (``InvoiceLine/2024-01-02.csv``), case-insensitively.
+    """
+    path = PurePosixPath(key)
+    if path.suffix.lower() not in CSV_SUFFIXES:
+        return f"not a CSV file (expected a .csv suffix): {key}"
+    candidates = [path.stem] + ([path.parent.name] if path.parent.name else [])
+    for candidate in candidates:
+        try:
+            return table(candidate)
+        except KeyError:
+            continue
+    if any(normalize_name(c) in KNOWN_OTHER_TABLES for c in candidates):
+        return f"Chinook table outside this platform's eight tables, skipped: {key}"
+    return f"no Chinook table named by the file or its folder, skipped: {key}"
+
+
+class LandingZone(Protocol):
+    """What the loader and the sensor need from a landing zone."""
+
+    url: str
+
+    def list_files(self) -> list[LandedFile]: ...
+
+    def open(self, key: str) -> IO[bytes]: ...
+
+    def location(self, key: str) -> str:
+        """A full path or URL naming the file, for messages and the load log."""
+        ...
+
+
+class LocalLandingZone:
+    """A folder on the local disk."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.url = str(self.root)
+
+    def list_files(self) -> list[LandedFile]:
+        if not self.root.exists():
+            return []
+        files = []
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                stat = path.stat()
+                files.append(
+                    LandedFile(
+                        key=path.relative_to(self.root).as_posix(),
+                        size=stat.st_size,
+                        version=f"{stat.st_size}-{stat.st_mtime_ns}",
+                    )
+                )
+        return files
+
+    def open(self, key: str) -> IO[bytes]:
+        return (self.root / key).open("rb")
+
+    def location(self, key: str) -> str:
+        return str(self.root / key)
+
+    def upload(self, source: Path, key: str) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Copy to a temporary name first so a reader never sees half a file.
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+
+
+def files_by_table(files: list[LandedFile]) -> tuple[dict[str, list[LandedFile]], list[tuple[str, str]]]:
+    """Group landed files by contract table name; also return the (key, reason) of skipped files."""
+    grouped: dict[str, list[LandedFile]] = {}
+    skipped: list[tuple[str, str]] = []
+    for landed in files:
+        target = landed.table_or_reason
+        if isinstance(target, str):
+            skipped.append((landed.key, target))
+        else:
+            grouped.setdefault(target.name, []).append(landed)
+    return grouped, skipped
+
+
+def iter_csv_files(folder: Path) -> Iterator[Path]:
+    """CSV files under a folder, in a stable order (what ``chinook land`` uploads)."""
+    yield from sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in CSV_SUFFIXES)

@@ -1,0 +1,395 @@
+"""Load landed CSV files into the OLTP database: validated, idempotent, one transaction per file.
+
+For each file: stream validated blocks into a temporary staging table (``COPY`` on PostgreSQL), quarantine
+rows whose key repeats within the file or whose parent does not exist (yet), then upsert set-based by
+primary key: new rows inserted, changed rows updated, unchanged rows untouched. Rows rejected only for a
+missing parent are retried on every later load of their table.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from chinook_platform.lib.contract import LOAD_ID_COLUMN, TABLES_BY_CSV_NAME, Column, ColumnType, Table
+from chinook_platform.lib.csv_validation import (
+    SOURCE_ROW,
+    FileRejected,
+    HeaderMapping,
+    Rejection,
+    read_validated_blocks,
+    strings_from_raw_rows,
+    validate_strings,
+)
+from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, load_log, quarantine, sql_type
+
+RETRY_SOURCE = "quarantine (rows awaiting a parent)"
+
+
+@dataclass
+class LoadResult:
+    """What one load did. ``rows_read == rows_loaded + rows_quarantined`` always holds."""
+
+    table: str
+    source_file: str
+    status: str  # loaded | rejected | retried
+    load_id: int | None = None
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_quarantined: int = 0
+    rows_resolved: int = 0
+    error: str | None = None
+    dropped_columns: list[str] = field(default_factory=list)
+    missing_optional_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_inserted + self.rows_updated + self.rows_unchanged
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def loaded_versions(engine: sa.Engine, table: Table) -> set[tuple[str, str]]:
+    """(source_file, source_version) pairs already loaded or rejected for a table: not to be read again."""
+    query = sa.select(load_log.c.source_file, load_log.c.source_version).where(
+        load_log.c.table_name == table.name, load_log.c.status.in_(("loaded", "rejected"))
+    )
+    with engine.connect() as conn:
+        return {(f, v) for f, v in conn.execute(query)}
+
+
+def load_landed_file(
+    engine: sa.Engine, table: Table, source_file: str, source_version: str, opener: Callable[[], IO[bytes]]
+) -> LoadResult:
+    """Validate and upsert one landed file in a single transaction; a rejected file loads nothing.
+
+    The rejection itself is recorded in ``load_log`` (status ``rejected``) so the same file version is not
+    read again; a corrected upload (a new version) is.
+    """
+    result = LoadResult(table.name, source_file, "loaded")
+    try:
+        with engine.begin() as conn:
+            result.load_id = _start_load(conn, result, source_version)
+            staging: _Staging | None = None
+
+            def on_header(mapping: HeaderMapping) -> None:
+                nonlocal staging
+                result.dropped_columns = mapping.dropped
+                result.missing_optional_columns = mapping.missing_optional
+                staging = _Staging(conn, table, mapping.columns)
+
+            for block in read_validated_blocks(source_file, table, opener, on_header=on_header):
+                assert staging is not None
+                staging.write(block.good)
+                _quarantine(conn, result, block.rejections, "rejected")
+                result.rows_read += block.rows_read
+            assert staging is not None
+            # A new version of a file replaces what the old one left in quarantine.
+            conn.execute(
+                quarantine.update()
+                .where(
+                    quarantine.c.table_name == table.name,
+                    quarantine.c.source_file == source_file,
+                    quarantine.c.status.in_(("rejected", "awaiting_parent")),
+                    quarantine.c.load_id != result.load_id,
+                )
+                .values(status="superseded", resolved_load_id=result.load_id)
+            )
+            staging.index()
+            _quarantine(conn, result, staging.take_duplicates(), "rejected")
+            _quarantine(conn, result, staging.take_orphans(), "awaiting_parent")
+            result.rows_inserted, result.rows_updated, staged = staging.upsert(result.load_id)
+            result.rows_unchanged = staged - result.rows_inserted - result.rows_updated
+            staging.drop()
+            _finish_load(conn, result)
+    except FileRejected as rejected:
+        result = LoadResult(table.name, source_file, "rejected", error=rejected.problem)
+        with engine.begin() as conn:
+            result.load_id = _start_load(conn, result, source_version)
+            _finish_load(conn, result)
+    return result
+
+
+def retry_awaiting_parent(engine: sa.Engine, table: Table) -> LoadResult | None:
+    """Load quarantined rows of a table whose parent has arrived since; None if none were waiting.
+
+    A waiting row whose key was loaded by a newer file meanwhile is marked superseded, not applied.
+    """
+    with engine.begin() as conn:
+        waiting = conn.execute(
+            sa.select(quarantine.c.quarantine_id, quarantine.c.raw_row, quarantine.c.load_id)
+            .where(quarantine.c.table_name == table.name, quarantine.c.status == "awaiting_parent")
+            .order_by(quarantine.c.quarantine_id)
+        ).all()
+        if not waiting:
+            return None
+        result = LoadResult(table.name, RETRY_SOURCE, "retried")
+        result.load_id = _start_load(conn, result, None)
+        columns, strings = strings_from_raw_rows(table, [w.raw_row for w in waiting])
+        ids = np.array([w.quarantine_id for w in waiting], dtype=np.int64)
+        block = validate_strings(columns, strings, ids)
+        staging = _Staging(conn, table, columns)
+        staging.write(block.good)
+        staging.index()
+        # Rows that no longer validate (the contract changed) or stay orphaned keep waiting in quarantine.
+        staging.discard(r.line_number for r in block.rejections)
+        staging.discard(row[SOURCE_ROW] for row, _, _ in staging.take_orphans())
+        superseded = staging.take_superseded({w.quarantine_id: w.load_id for w in waiting})
+        _mark(conn, superseded, "superseded", result.load_id)
+        staging.discard(row[SOURCE_ROW] for row, _, _ in staging.take_duplicates())
+        resolved = staging.source_rows()
+        result.rows_inserted, result.rows_updated, staged = staging.upsert(result.load_id)
+        result.rows_unchanged = staged - result.rows_inserted - result.rows_updated
+        _mark(conn, resolved, "resolved", result.load_id)
+        staging.drop()
+        result.rows_resolved = result.rows_read = len(resolved)
+        _finish_load(conn, result)
+        return result
+
+
+# --- bookkeeping ------------------------------------------------------------------------------------------
+
+
+def _start_load(conn: sa.Connection, result: LoadResult, source_version: str | None) -> int:
+    return conn.execute(
+        load_log.insert()
+        .values(table_name=result.table, source_file=result.source_file, source_version=source_version,
+                status=result.status, error=result.error, loaded_at=_now())
+        .returning(load_log.c.load_id)
+    ).scalar_one()
+
+
+def _finish_load(conn: sa.Connection, result: LoadResult) -> None:
+    conn.execute(
+        load_log.update()
+        .where(load_log.c.load_id == result.load_id)
+        .values(
+            rows_read=result.rows_read, rows_inserted=result.rows_inserted, rows_updated=result.rows_updated,
+            rows_unchanged=result.rows_unchanged, rows_quarantined=result.rows_quarantined,
+            rows_resolved=result.rows_resolved, error=result.error,
+        )
+    )
+
+
+Quarantined = tuple[dict[str, Any], str | None, str]  # staged row, column at fault, reason
+
+
+def _quarantine(
+    conn: sa.Connection, result: LoadResult, rows: Iterable[Rejection | Quarantined], status: str
+) -> None:
+    records = []
+    for row in rows:
+        if isinstance(row, Rejection):
+            line, column, reason, raw = row.line_number, row.column, row.reason, row.raw_row
+        else:
+            staged, column, reason = row
+            line, raw = staged[SOURCE_ROW], _raw_row_json(result.table, staged)
+        records.append(
+            {"table_name": result.table, "source_file": result.source_file, "line_number": line,
+             "column_name": column, "reason": reason, "raw_row": raw, "status": status, "load_id": result.load_id}
+        )
+    if records:
+        conn.execute(quarantine.insert(), records)
+        result.rows_quarantined += len(records)
+
+
+def _mark(conn: sa.Connection, quarantine_ids: list[int], status: str, load_id: int) -> None:
+    if quarantine_ids:
+        conn.execute(
+            quarantine.update()
+            .where(quarantine.c.quarantine_id == sa.bindparam("qid"))
+            .values(status=status, resolved_load_id=load_id),
+            [{"qid": q} for q in quarantine_ids],
+        )
+
+
+def _raw_row_json(table_name: str, staged: dict[str, Any]) -> str:
+    """A staged (typed) row back as the JSON object of CSV fields that quarantine keeps."""
+    from chinook_platform.lib.contract import TABLES_BY_NAME
+
+    def text(value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.isoformat(sep=" ")
+        if isinstance(value, Decimal):
+            return f"{value:.2f}"
+        return str(value)
+
+    table = TABLES_BY_NAME[table_name]
+    return json.dumps(
+        {c.csv_name: text(staged[c.name]) for c in table.columns if c.name in staged}, ensure_ascii=False
+    )
+
+
+# --- the staging table ------------------------------------------------------------------------------------
+
+
+class _Staging:
+    """A temporary table holding one load's validated rows until they are upserted."""
+
+    def __init__(self, conn: sa.Connection, table: Table, columns: list[Column]):
+        self.conn = conn
+        self.table = table
+        self.columns = columns
+        self.dialect = conn.dialect.name
+        self.target = CONTRACT_TABLES[table.name]
+        self.stage = sa.Table(
+            f"stage_{table.name}",
+            sa.MetaData(),
+            sa.Column(SOURCE_ROW, sa.BigInteger()),
+            *[sa.Column(c.name, sql_type(c)) for c in columns],
+            prefixes=["TEMPORARY"],
+        )
+        self.stage.drop(conn, checkfirst=True)
+        self.stage.create(conn)
+        self.key = self.stage.c[table.pk.name]
+
+    def write(self, good: pa.Table) -> None:
+        if good.num_rows == 0:
+            return
+        names = [SOURCE_ROW, *(c.name for c in self.columns)]
+        good = good.select(names)
+        if self.dialect == "postgresql":
+            buffer = io.BytesIO()
+            pacsv.write_csv(good, buffer, write_options=pacsv.WriteOptions(include_header=False))
+            driver = self.conn.connection.driver_connection
+            with driver.cursor() as cursor:
+                quoted = ", ".join(f'"{n}"' for n in names)
+                with cursor.copy(f'copy "{self.stage.name}" ({quoted}) from stdin (format csv)') as copy:
+                    copy.write(buffer.getbuffer())
+        else:
+            columns = [self._sqlite_values(c, good.column(c.name)) for c in self.columns]
+            rows = zip(good.column(SOURCE_ROW).to_pylist(), *columns, strict=True)
+            placeholders = ", ".join("?" * len(names))
+            self.conn.exec_driver_sql(f'insert into "{self.stage.name}" values ({placeholders})', list(rows))
+
+    @staticmethod
+    def _sqlite_values(column: Column, values: pa.ChunkedArray) -> list[Any]:
+        """Values as SQLite stores them through SQLAlchemy's types (money in cents, timestamps as text)."""
+        if column.type is ColumnType.MONEY:
+            cents = pc.round(pc.multiply(pc.cast(values, pa.float64()), 100.0))
+            return pc.cast(cents, pa.int64()).to_pylist()
+        if column.type is ColumnType.TIMESTAMP:
+            return pc.strftime(values, "%Y-%m-%d %H:%M:%S").to_pylist()  # "%S" carries the microseconds
+        return values.to_pylist()
+
+    def index(self) -> None:
+        sa.Index(f"ix_{self.stage.name}_key", self.key).create(self.conn)
+        if self.dialect == "postgresql":
+            self.conn.exec_driver_sql(f'analyze "{self.stage.name}"')
+
+    def _rows(self, where: sa.ColumnElement[bool]) -> list[dict[str, Any]]:
+        return [dict(r._mapping) for r in self.conn.execute(sa.select(self.stage).where(where))]
+
+    def discard(self, source_rows: Iterable[int]) -> None:
+        ids = list(source_rows)
+        for start in range(0, len(ids), 10_000):
+            self.conn.execute(self.stage.delete().where(self.stage.c[SOURCE_ROW].in_(ids[start:start + 10_000])))
+
+    def take_duplicates(self) -> list[Quarantined]:
+        """Remove every repeat of a key after its first line; return the repeats."""
+        first = (
+            sa.select(self.key.label("key"), sa.func.min(self.stage.c[SOURCE_ROW]).label("first_row"))
+            .group_by(self.key)
+            .having(sa.func.count() > 1)
+            .subquery()
+        )
+        repeats = self.conn.execute(
+            sa.select(self.stage, first.c.first_row).join(
+                first, sa.and_(self.key == first.c.key, self.stage.c[SOURCE_ROW] > first.c.first_row)
+            )
+        ).all()
+        pk = self.table.pk.csv_name
+        taken = [
+            ({k: v for k, v in r._mapping.items() if k != "first_row"}, pk,
+             f"{pk}: duplicate key {r._mapping[self.table.pk.name]} in this file (first on line {r.first_row}; "
+             "that row was kept)")
+            for r in repeats
+        ]
+        self.discard(row[SOURCE_ROW] for row, _, _ in taken)
+        return taken
+
+    def take_orphans(self) -> list[Quarantined]:
+        """Remove rows whose foreign key has no parent row; return them with the reason."""
+        checks = []
+        for column in self.table.foreign_keys:
+            if column.name not in self.stage.c:
+                continue
+            parent_table = TABLES_BY_CSV_NAME[column.references]
+            parent = CONTRACT_TABLES[parent_table.name]
+            value = self.stage.c[column.name]
+            missing = sa.and_(value.is_not(None), ~sa.exists().where(parent.c[parent_table.pk.name] == value))
+            checks.append((column, parent_table, missing))
+        if not checks:
+            return []
+        flags = [sa.case((missing, 1), else_=0).label(f"_missing_{c.name}") for c, _, missing in checks]
+        found = self.conn.execute(
+            sa.select(self.stage, *flags).where(sa.or_(*(missing for _, _, missing in checks)))
+        ).all()
+        taken = []
+        for r in found:
+            row = dict(r._mapping)
+            at_fault = [(c, p) for c, p, _ in checks if row.pop(f"_missing_{c.name}")]
+            reason = "; ".join(
+                f"{c.csv_name}: {p.csv_name} {row[c.name]} does not exist (yet): the row loads once it arrives"
+                for c, p in at_fault
+            )
+            taken.append((row, at_fault[0][0].csv_name, reason))
+        self.discard(row[SOURCE_ROW] for row, _, _ in taken)
+        return taken
+
+    def take_superseded(self, load_id_by_row: dict[int, int]) -> list[int]:
+        """(Retries) remove rows whose key a newer load has written since they were quarantined."""
+        target_pk = self.target.c[self.table.pk.name]
+        rows = self.conn.execute(
+            sa.select(self.stage.c[SOURCE_ROW], self.target.c[LOAD_ID_COLUMN]).join(self.target, target_pk == self.key)
+        ).all()
+        superseded = [source for source, written_by in rows if written_by > load_id_by_row[source]]
+        self.discard(superseded)
+        return superseded
+
+    def source_rows(self) -> list[int]:
+        return list(self.conn.execute(sa.select(self.stage.c[SOURCE_ROW])).scalars())
+
+    def upsert(self, load_id: int) -> tuple[int, int, int]:
+        """Update changed rows and insert new ones; returns (inserted, updated, staged)."""
+        staged = self.conn.execute(sa.select(sa.func.count()).select_from(self.stage)).scalar_one()
+        target_pk = self.target.c[self.table.pk.name]
+        values = [c.name for c in self.columns if c.name != self.table.pk.name]
+        changed = sa.or_(*(self.target.c[n].is_distinct_from(self.stage.c[n]) for n in values))
+        updated = self.conn.execute(
+            self.target.update()
+            .where(target_pk == self.key, changed)
+            .values({**{n: self.stage.c[n] for n in values}, LOAD_ID_COLUMN: load_id}),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount
+        names = [c.name for c in self.columns]
+        inserted = self.conn.execute(
+            self.target.insert().from_select(
+                [*names, LOAD_ID_COLUMN],
+                sa.select(*(self.stage.c[n] for n in names), sa.literal(load_id, sa.Integer()))
+                .where(~sa.exists().where(target_pk == self.key))
+                .order_by(self.key),
+            ),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount
+        return inserted, updated, staged
+
+    def drop(self) -> None:
+        self.stage.drop(self.conn)

@@ -1,0 +1,179 @@
+"""The OLTP database schema, derived from the table contract, as SQLAlchemy metadata.
+
+Besides the eight Chinook tables it holds the platform's own bookkeeping: ``load_log`` (one row per
+landed file loaded or rejected) and ``quarantine`` (every rejected row, with file, line, column and reason).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateIndex, CreateTable, SetColumnComment, SetTableComment
+
+from chinook_platform.lib.contract import (
+    LOAD_ID_COLUMN,
+    MONEY_PRECISION,
+    MONEY_SCALE,
+    TABLES,
+    TABLES_BY_CSV_NAME,
+    Column,
+    ColumnType,
+    Table,
+)
+
+CENTS = Decimal(10) ** MONEY_SCALE
+
+
+class Money(sa.types.TypeDecorator):
+    """Fixed-point money: ``NUMERIC(10, 2)`` where the database has it, integer cents on SQLite.
+
+    SQLite has no decimal type (a NUMERIC column stores binary floats), so cents keep sums exact.
+    Python always sees ``Decimal``.
+    """
+
+    impl = sa.Numeric(MONEY_PRECISION, MONEY_SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.BigInteger())
+        return dialect.type_descriptor(sa.Numeric(MONEY_PRECISION, MONEY_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return int((Decimal(value) * CENTS).to_integral_exact())
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-MONEY_SCALE)
+        return Decimal(value)
+
+
+def sql_type(column: Column) -> sa.types.TypeEngine:
+    """The SQLAlchemy type of a contract column."""
+    match column.type:
+        case ColumnType.INTEGER:
+            return sa.Integer()
+        case ColumnType.TEXT:
+            return sa.String(column.max_length)
+        case ColumnType.MONEY:
+            return Money()
+        case ColumnType.TIMESTAMP:
+            return sa.DateTime()
+    raise ValueError(column.type)
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+    }
+)
+
+
+def _contract_table(table: Table) -> sa.Table:
+    columns: list[sa.Column] = []
+    constraints: list[sa.Constraint] = []
+    for column in table.columns:
+        columns.append(
+            sa.Column(
+                column.name,
+                sql_type(column),
+                primary_key=column.csv_name == table.primary_key,
+                autoincrement=False,
+                nullable=column.nullable,
+                index=bool(column.references),
+            )
+        )
+        if column.references:
+            parent = TABLES_BY_CSV_NAME[column.references]
+            constraints.append(sa.ForeignKeyConstraint([column.name], [f"{parent.name}.{parent.pk.name}"]))
+        if column.minimum is not None:
+            operator = ">" if column.exclusive_minimum else ">="
+            constraints.append(sa.CheckConstraint(f"{column.name} {operator} {column.minimum}", name=column.name))
+    columns.append(
+        sa.Column(LOAD_ID_COLUMN, sa.Integer(), nullable=False, index=True,
+                  comment="The load_log entry that last inserted or changed this row.")
+    )
+    return sa.Table(table.name, metadata, *columns, *constraints, comment=table.description)
+
+
+CONTRACT_TABLES: dict[str, sa.Table] = {t.name: _contract_table(t) for t in TABLES}
+
+load_log = sa.Table(
+    "load_log",
+    metadata,
+    sa.Column("load_id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("table_name", sa.String(40), nullable=False),
+    sa.Column("source_file", sa.String(1024), nullable=False, comment="Path or URL of the landed file."),
+    sa.Column("source_version", sa.String(200), nullable=True,
+              comment="Size and mtime (folder) or ETag (S3) of the file version loaded; null for retries."),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("rows_read", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("rows_inserted", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("rows_updated", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("rows_unchanged", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("rows_quarantined", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("rows_resolved", sa.Integer(), nullable=False, server_default="0",
+              comment="Rows taken out of quarantine by this load (their parent has arrived)."),
+    sa.Column("loaded_at", sa.DateTime(), nullable=False),
+    sa.CheckConstraint("status in ('loaded', 'rejected', 'retried')", name="status"),
+    comment="One row per attempt to load a landed file (or to retry quarantined rows).",
+)
+sa.Index("ix_load_log_table_name_source", load_log.c.table_name, load_log.c.source_file)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("quarantine_id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("table_name", sa.String(40), nullable=False),
+    sa.Column("source_file", sa.String(1024), nullable=False),
+    sa.Column("line_number", sa.Integer(), nullable=True, comment="Physical line in the file; header is 1."),
+    sa.Column("column_name", sa.String(60), nullable=True, comment="The first column at fault, if any."),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("raw_row", sa.Text(), nullable=False, comment="The row as read, a JSON object or the raw text."),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("load_id", sa.Integer(), sa.ForeignKey("load_log.load_id"), nullable=False),
+    sa.Column("resolved_load_id", sa.Integer(), sa.ForeignKey("load_log.load_id"), nullable=True),
+    sa.CheckConstraint("status in ('rejected', 'awaiting_parent', 'resolved', 'superseded')", name="status"),
+    comment=(
+        "Rows that failed validation. 'awaiting_parent' rows are retried on every load of their table and "
+        "become 'resolved' once their parent exists, or 'superseded' when a newer file loaded their key."
+    ),
+)
+sa.Index("ix_quarantine_table_name_status", quarantine.c.table_name, quarantine.c.status)
+
+
+def create_schema(engine: sa.Engine) -> None:
+    """Create every table that does not exist yet (idempotent)."""
+    metadata.create_all(engine)
+
+
+def render_postgres_ddl() -> str:
+    """The PostgreSQL DDL of the whole schema: what ``sql/oltp/schema.sql`` holds."""
+    dialect = postgresql.dialect()
+    parts = [
+        "-- The Chinook Platform OLTP schema for PostgreSQL, generated from chinook_platform/lib/contract.py.",
+        "-- Do not edit: regenerate with `chinook schema-sql > sql/oltp/schema.sql` (a test fails when stale).",
+        "",
+    ]
+    for table in metadata.sorted_tables:
+        parts.append(str(CreateTable(table).compile(dialect=dialect)).strip() + ";\n")
+        for index in sorted(table.indexes, key=lambda i: i.name or ""):
+            parts.append(str(CreateIndex(index).compile(dialect=dialect)).strip() + ";")
+        if table.comment:
+            parts.append(str(SetTableComment(table).compile(dialect=dialect)).strip() + ";")
+        for column in table.columns:
+            if column.comment:
+                parts.append(str(SetColumnComment(column).compile(dialect=dialect)).strip() + ";")
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"

@@ -1,0 +1,70 @@
+"""Fixtures shared by every test: real PostgreSQL, OLTP engines on both backends, the sample data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from chinook_platform.lib.oltp_database import create_oltp_engine
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = REPO / "data"
+POSTGRES_URL = os.environ.get("CHINOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def server_missing(what: str, how: str) -> None:
+    """Skip a test whose server is absent, saying how to start it; under CI that is a failure."""
+    message = f"{what} is not reachable. {how}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: tests never skip for a missing server)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.OperationalError as error:
+        server_missing(
+            f"PostgreSQL at {POSTGRES_URL} ({error.orig})",
+            "Start it (on these machines: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) "
+            "or point CHINOOK_TEST_POSTGRES_URL at one.",
+        )
+    finally:
+        engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Iterator[str]:
+    """A throwaway schema on the real server, dropped afterwards."""
+    schema = f"chinook_test_{uuid.uuid4().hex[:10]}"
+    yield schema
+    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def oltp_url_and_schema(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """(url, schema) of an empty OLTP database: a SQLite file, or a fresh schema on real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'oltp.sqlite'}", None
+    return request.getfixturevalue("postgres_url"), request.getfixturevalue("postgres_schema")
+
+
+@pytest.fixture
+def oltp_engine(oltp_url_and_schema: tuple[str, str | None]) -> Iterator[sa.Engine]:
+    url, schema = oltp_url_and_schema
+    engine = create_oltp_engine(url, schema=schema)
+    yield engine
+    engine.dispose()

@@ -1,0 +1,278 @@
+"""The landing -> OLTP load on SQLite and on the real PostgreSQL server: bad input, idempotency, late parents."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from chinook_platform.lib import csv_validation
+from chinook_platform.lib.contract import table
+from chinook_platform.lib.oltp_load import LoadResult, load_landed_file, retry_awaiting_parent
+from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, load_log, quarantine
+
+ARTISTS = "ArtistId,Name\n1,AC/DC\n2,Accept\n3,Aerosmith\n"
+GENRES = "GenreId,Name\n1,Rock\n"
+MEDIA_TYPES = "MediaTypeId,Name\n1,MPEG audio file\n"
+ALBUMS = "AlbumId,Title,ArtistId\n1,For Those About To Rock,1\n2,Balls to the Wall,2\n"
+TRACKS = (
+    "TrackId,Name,AlbumId,MediaTypeId,GenreId,Composer,Milliseconds,UnitPrice\n"
+    '1,"For Those About To Rock (We Salute You)",1,1,1,"Angus Young, Malcolm Young, Brian Johnson",343719,0.99\n'
+    '2,"Say ""Hello"", Goodbye",2,1,1,,342562,0.99\n'
+)
+CUSTOMERS = (
+    "CustomerId,FirstName,LastName,Company,Address,City,State,Country,PostalCode,Phone,Email\n"
+    "1,Luís,Gonçalves,Embraer,Av. Brigadeiro Faria Lima 2170,São José dos Campos,SP,Brazil,12227-000,"
+    "+55 (12) 3923-5555,luisg@embraer.com.br\n"
+    "2,Leonie,Köhler,,Theodor-Heuss-Straße 34,Stuttgart,,Germany,01067,,leonekohler@surfeu.de\n"
+)
+INVOICES = (
+    "InvoiceId,CustomerId,InvoiceDate,BillingAddress,BillingCity,BillingState,BillingCountry,BillingPostalCode,Total\n"
+    "1,2,2021-01-01 00:00:00,Theodor-Heuss-Straße 34,Stuttgart,,Germany,01067,1.98\n"
+)
+INVOICE_LINES = "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1\n2,1,2,0.99,1\n"
+PARENTS = [("Artist", ARTISTS), ("Genre", GENRES), ("MediaType", MEDIA_TYPES), ("Album", ALBUMS),
+           ("Track", TRACKS), ("Customer", CUSTOMERS), ("Invoice", INVOICES)]
+
+
+def load(engine: sa.Engine, tmp_path: Path, table_name: str, content: str | bytes, name: str | None = None,
+         version: str = "v1") -> LoadResult:
+    """Land a file in tmp_path and load it, as the OLTP asset does."""
+    path = tmp_path / (name or f"{table_name}.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    result = load_landed_file(engine, table(table_name), str(path), version, lambda: path.open("rb"))
+    assert result.rows_read == result.rows_loaded + result.rows_quarantined
+    return result
+
+
+def load_parents(engine: sa.Engine, tmp_path: Path) -> None:
+    for name, content in PARENTS:
+        assert load(engine, tmp_path, name, content).status == "loaded"
+
+
+def rows(engine: sa.Engine, table_name: str) -> list[dict]:
+    target = CONTRACT_TABLES[table_name]
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(target).order_by(*target.primary_key.columns))]
+
+
+def quarantined(engine: sa.Engine, status: str | None = None) -> list[dict]:
+    query = sa.select(quarantine).order_by(quarantine.c.quarantine_id)
+    if status:
+        query = query.where(quarantine.c.status == status)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def test_sample_tables_load_with_exact_types(oltp_engine, tmp_path):
+    load_parents(oltp_engine, tmp_path)
+    result = load(oltp_engine, tmp_path, "InvoiceLine", INVOICE_LINES)
+    assert (result.rows_read, result.rows_inserted, result.rows_quarantined) == (2, 2, 0)
+    customers = rows(oltp_engine, "customer")
+    assert customers[1]["postal_code"] == "01067"  # text: the leading zero survives
+    assert customers[1]["company"] is None and customers[1]["state"] is None  # an empty field is NULL
+    assert customers[0]["city"] == "São José dos Campos"
+    assert rows(oltp_engine, "track")[1]["name"] == 'Say "Hello", Goodbye'
+    invoice = rows(oltp_engine, "invoice")[0]
+    assert invoice["total"] == Decimal("1.98") and isinstance(invoice["total"], Decimal)
+    assert invoice["invoice_date"].isoformat() == "2021-01-01T00:00:00"
+    with oltp_engine.connect() as conn:
+        line = CONTRACT_TABLES["invoice_line"]
+        assert conn.execute(sa.select(sa.func.sum(line.c.unit_price * line.c.quantity))).scalar_one() == Decimal(
+            "1.98"
+        )
+
+
+def test_loading_the_same_file_twice_changes_nothing(oltp_engine, tmp_path):
+    first = load(oltp_engine, tmp_path, "Artist", ARTISTS)
+    before = rows(oltp_engine, "artist")
+    again = load(oltp_engine, tmp_path, "Artist", ARTISTS, version="v2")
+    assert (first.rows_inserted, again.rows_inserted, again.rows_updated, again.rows_unchanged) == (3, 0, 0, 3)
+    assert rows(oltp_engine, "artist") == before  # _load_id untouched too
+
+
+def test_changed_rows_are_updated_and_unchanged_rows_untouched(oltp_engine, tmp_path):
+    first = load(oltp_engine, tmp_path, "Artist", ARTISTS)
+    changed = load(oltp_engine, tmp_path, "Artist", "ArtistId,Name\n1,AC/DC\n2,Accept!\n4,Alanis Morissette\n",
+                   version="v2")
+    assert (changed.rows_inserted, changed.rows_updated, changed.rows_unchanged) == (1, 1, 1)
+    by_id = {r["artist_id"]: r for r in rows(oltp_engine, "artist")}
+    assert by_id[2]["name"] == "Accept!" and by_id[2]["_load_id"] == changed.load_id
+    assert by_id[1]["_load_id"] == first.load_id  # unchanged rows keep the load that wrote them
+    assert by_id[3]["name"] == "Aerosmith"  # absent from the new file: not deleted
+
+
+def test_a_file_without_an_optional_column_leaves_that_column_alone(oltp_engine, tmp_path):
+    load(oltp_engine, tmp_path, "Customer", CUSTOMERS)
+    partial = (
+        "CustomerId,FirstName,LastName,Address,City,Country,Email\n"
+        "1,Luís,Gonçalves,New Street 1,Porto,Portugal,l@x.pt\n"
+    )
+    result = load(oltp_engine, tmp_path, "Customer", partial, name="Customer/2024-01-02.csv")
+    assert result.missing_optional_columns == ["Company", "State", "PostalCode", "Phone"]
+    luis = rows(oltp_engine, "customer")[0]
+    assert (luis["city"], luis["company"], luis["phone"]) == ("Porto", "Embraer", "+55 (12) 3923-5555")
+
+
+@pytest.mark.parametrize(
+    ("content", "column", "reason"),
+    [
+        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,-1\n", "Quantity", "Quantity: -1 is not > 0"),
+        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n,1,1,0.99,1\n", "InvoiceLineId",
+         "InvoiceLineId: required value is missing"),
+        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,cheap,1\n", "UnitPrice",
+         "UnitPrice: 'cheap' is not a decimal amount with at most 2 decimals"),
+        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,one,1,0.99,1\n", "InvoiceId",
+         "InvoiceId: 'one' is not a whole number"),
+        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.999,1\n", "UnitPrice",
+         "UnitPrice: '0.999' is not a decimal amount with at most 2 decimals"),
+        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,-0.99,1\n", "UnitPrice",
+         "UnitPrice: -0.99 is not >= 0"),
+        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1,extra\n", None,
+         "expected 5 fields, found 6"),
+    ],
+    ids=["negative-quantity", "null-primary-key", "wrong-type-money", "wrong-type-integer", "too-many-decimals",
+         "negative-price", "too-many-fields"],
+)
+def test_bad_rows_are_quarantined_with_line_column_and_reason(oltp_engine, tmp_path, content, column, reason):
+    load_parents(oltp_engine, tmp_path)
+    good_line = "5,1,2,0.99,1\n"
+    result = load(oltp_engine, tmp_path, "InvoiceLine", content + good_line)
+    assert (result.status, result.rows_read, result.rows_inserted, result.rows_quarantined) == ("loaded", 2, 1, 1)
+    [entry] = quarantined(oltp_engine)
+    assert (entry["line_number"], entry["column_name"], entry["reason"], entry["status"]) == (
+        2, column, reason, "rejected")
+    assert entry["source_file"].endswith("InvoiceLine.csv")
+    raw = content.splitlines()[1]
+    assert entry["raw_row"] == raw if column is None else json.loads(entry["raw_row"])["UnitPrice"] in raw
+    assert [r["invoice_line_id"] for r in rows(oltp_engine, "invoice_line")] == [5]  # the good row is not lost
+
+
+def test_invalid_calendar_dates_are_quarantined(oltp_engine, tmp_path):
+    load(oltp_engine, tmp_path, "Customer", CUSTOMERS)
+    content = (
+        INVOICES
+        + "2,1,2021-02-30,Somewhere 1,Lisbon,,Portugal,,0.99\n"
+        + "3,1,last tuesday,Somewhere 1,Lisbon,,Portugal,,0.99\n"
+    )
+    result = load(oltp_engine, tmp_path, "Invoice", content)
+    assert (result.rows_inserted, result.rows_quarantined) == (1, 2)
+    reasons = {q["line_number"]: q["reason"] for q in quarantined(oltp_engine)}
+    assert reasons == {
+        3: "InvoiceDate: '2021-02-30' is not a real calendar date or time",
+        4: "InvoiceDate: 'last tuesday' is not a date (YYYY-MM-DD, optionally with a time)",
+    }
+
+
+def test_duplicate_primary_key_rows_are_quarantined_and_the_first_kept(oltp_engine, tmp_path):
+    result = load(oltp_engine, tmp_path, "Artist", ARTISTS + "2,Accept (again)\n2,Accept (third)\n")
+    assert (result.rows_inserted, result.rows_quarantined) == (3, 2)
+    assert rows(oltp_engine, "artist")[1]["name"] == "Accept"
+    entries = quarantined(oltp_engine)
+    assert [(q["line_number"], q["column_name"]) for q in entries] == [(5, "ArtistId"), (6, "ArtistId")]
+    assert entries[0]["reason"] == "ArtistId: duplicate key 2 in this file (first on line 3; that row was kept)"
+    assert json.loads(entries[0]["raw_row"]) == {"ArtistId": "2", "Name": "Accept (again)"}
+
+
+def test_rows_whose_parent_has_not_arrived_load_once_it_does(oltp_engine, tmp_path):
+    for name, content in PARENTS[:-1]:  # everything but the invoice
+        load(oltp_engine, tmp_path, name, content)
+    early = load(oltp_engine, tmp_path, "InvoiceLine", INVOICE_LINES)
+    assert (early.rows_inserted, early.rows_quarantined) == (0, 2)
+    waiting = quarantined(oltp_engine, "awaiting_parent")
+    assert waiting[0]["reason"] == "InvoiceId: Invoice 1 does not exist (yet): the row loads once it arrives"
+    assert retry_awaiting_parent(oltp_engine, table("InvoiceLine")).rows_resolved == 0  # still no parent
+    load(oltp_engine, tmp_path, "Invoice", INVOICES)
+    retried = retry_awaiting_parent(oltp_engine, table("InvoiceLine"))
+    assert (retried.rows_resolved, retried.rows_inserted) == (2, 2)
+    assert len(rows(oltp_engine, "invoice_line")) == 2
+    assert [q["status"] for q in quarantined(oltp_engine)] == ["resolved", "resolved"]
+    assert retry_awaiting_parent(oltp_engine, table("InvoiceLine")) is None
+
+
+def test_a_waiting_row_never_overwrites_a_newer_load_of_its_key(oltp_engine, tmp_path):
+    load_parents(oltp_engine, tmp_path)
+    load(oltp_engine, tmp_path, "InvoiceLine", "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,99,1,0.99,1\n")
+    newer = load(oltp_engine, tmp_path, "InvoiceLine", INVOICE_LINES, name="InvoiceLine/2021-01-02.csv")
+    assert newer.rows_inserted == 2
+    load(oltp_engine, tmp_path, "Invoice", INVOICES.replace("\n1,2,", "\n99,2,"), name="Invoice/2021-01-03.csv")
+    retried = retry_awaiting_parent(oltp_engine, table("InvoiceLine"))
+    assert (retried.rows_resolved, retried.rows_updated) == (0, 0)
+    assert quarantined(oltp_engine)[0]["status"] == "superseded"
+    assert rows(oltp_engine, "invoice_line")[0]["invoice_id"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "the file is empty (no header row)"),
+        (b"InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1\n2,1,\"2,0.99,1\n3,1,1,0.99,1\n",
+         "unterminated quoted field starting on line 3"),
+        (b"InvoiceLineId,InvoiceId,TrackId,Quantity\n1,1,1,1\n",
+         "missing required column(s) UnitPrice for table InvoiceLine (header has: InvoiceLineId, InvoiceId, TrackId, "
+         "Quantity)"),
+        (b"InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1\n2,1,1,0.99,\xff\xfe1\n",
+         "not UTF-8 text on line 3 (save the file as UTF-8)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "the header is not UTF-8 text (invalid start byte at byte 0)"),
+        (b"\n\n", "the first line is empty (no header row)"),
+    ],
+    ids=["empty-file", "unterminated-quote", "missing-column", "not-utf8", "not-csv", "blank-first-line"],
+)
+def test_unreadable_files_are_rejected_whole_naming_the_problem(oltp_engine, tmp_path, content, problem):
+    load_parents(oltp_engine, tmp_path)
+    result = load(oltp_engine, tmp_path, "InvoiceLine", content)
+    assert (result.status, result.error, result.rows_loaded) == ("rejected", problem, 0)
+    assert rows(oltp_engine, "invoice_line") == [] and quarantined(oltp_engine) == []
+    with oltp_engine.connect() as conn:
+        logged = conn.execute(sa.select(load_log).where(load_log.c.table_name == "invoice_line")).one()
+    assert (logged.status, logged.error) == ("rejected", problem)
+
+
+def test_a_rejection_late_in_a_large_file_loads_nothing_of_it(oltp_engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_validation, "BLOCK_SIZE", 1024)  # many blocks: some are staged before the error
+    load_parents(oltp_engine, tmp_path)
+    body = "".join(f"{i},1,1,0.99,1\n" for i in range(1, 2001))
+    content = "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n" + body + '2001,1,1,"0.99,1\n'
+    result = load(oltp_engine, tmp_path, "InvoiceLine", content)
+    assert (result.status, result.error) == ("rejected", "unterminated quoted field starting on line 2002")
+    assert rows(oltp_engine, "invoice_line") == []
+
+
+def test_line_numbers_stay_exact_across_blocks(oltp_engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_validation, "BLOCK_SIZE", 1024)
+    load_parents(oltp_engine, tmp_path)
+    lines = [f"{i},1,1,0.99,1" if i % 97 else f"{i},1,1,0.99" for i in range(1, 1001)]
+    lines[499] = "500,1,1,0.99,-3"
+    result = load(oltp_engine, tmp_path, "InvoiceLine", "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n"
+                  + "\n".join(lines) + "\n")
+    expected = {i + 1 for i in range(97, 1001, 97)} | {501}
+    assert {q["line_number"] for q in quarantined(oltp_engine)} == expected
+    assert result.rows_inserted == 1000 - len(expected)
+
+
+def test_bom_header_case_and_extra_columns_of_real_chinook_exports(oltp_engine, tmp_path):
+    export = (
+        "\ufeffcustomerid,FIRSTNAME,LastName,Company,Address,City,State,Country,PostalCode,Phone,Fax,Email,SupportRepId\n"
+        "1,Luís,Gonçalves,Embraer,Av. Brigadeiro Faria Lima 2170,São José dos Campos,SP,Brazil,12227-000,"
+        "+55 (12) 3923-5555,+55 (12) 3923-5566,luisg@embraer.com.br,3\n"
+    )
+    result = load(oltp_engine, tmp_path, "Customer", export)
+    assert (result.status, result.rows_inserted, result.dropped_columns) == ("loaded", 1, ["Fax", "SupportRepId"])
+    assert rows(oltp_engine, "customer")[0]["first_name"] == "Luís"
+
+
+def test_header_only_file_loads_nothing_without_error(oltp_engine, tmp_path):
+    result = load(oltp_engine, tmp_path, "Artist", "ArtistId,Name\n")
+    assert (result.status, result.rows_read, result.error) == ("loaded", 0, None)
+
+
+def test_a_new_version_of_a_file_replaces_its_open_quarantine(oltp_engine, tmp_path):
+    load(oltp_engine, tmp_path, "Artist", ARTISTS + "x,Broken\n")
+    assert [q["status"] for q in quarantined(oltp_engine)] == ["rejected"]
+    load(oltp_engine, tmp_path, "Artist", ARTISTS + "4,Fixed\n", version="v2")
+    assert [q["status"] for q in quarantined(oltp_engine)] == ["superseded"]
+    assert rows(oltp_engine, "artist")[-1]["name"] == "Fixed"
