@@ -1,0 +1,143 @@
+"""Benchmark: landed CSVs -> PostgreSQL, this project's validated load vs pandas ``to_sql`` vs a bare ``COPY``.
+
+Usage: python benchmarks/oltp_load.py [--scales 100 1000] [--url postgresql://postgres@127.0.0.1:5432/test]
+
+Each method loads all eight tables of a generated dataset into a fresh schema, in its own child process, so
+the peak memory reported is that method's alone (peak RSS of the child). Datasets are generated once and
+cached under .chinook/benchmarks/. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+METHODS = {
+    "chinook load (validate + COPY + upsert)": "project",
+    "pandas read_csv + to_sql (chunks of 10k)": "to_sql",
+    "bare COPY, no validation (floor)": "copy",
+}
+
+
+def dataset(scale: float) -> Path:
+    from chinook_platform.lib.generator import generate
+
+    folder = REPO / ".chinook" / "benchmarks" / f"scale-{scale:g}"
+    if not (folder / ".complete").exists():
+        print(f"generating scale {scale:g} into {folder} ...", file=sys.stderr)
+        generate(folder, scale=scale, progress=True)
+        (folder / ".complete").touch()
+    return folder
+
+
+def run_method(method: str, folder: Path, url: str, schema: str) -> dict:
+    """Run one method in a child process; returns its rows, seconds and peak RSS."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--child", method, str(folder), url, schema], stdout=subprocess.PIPE, text=True
+    )
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{method} failed (status {status})")
+    result = json.loads(output.strip().splitlines()[-1])
+    result["peak_mib"] = usage.ru_maxrss / 1024
+    return result
+
+
+def child(method: str, folder: Path, url: str, schema: str) -> None:
+    import sqlalchemy as sa
+
+    from chinook_platform.lib.contract import TABLES
+    from chinook_platform.lib.oltp_database import create_oltp_engine
+
+    files = [(t, folder / f"{t.csv_name}.csv") for t in TABLES]
+    engine = create_oltp_engine(url, schema=schema, create=method == "project")
+    rows = 0
+    start = time.perf_counter()
+    if method == "project":
+        from chinook_platform.lib.oltp_load import load_landed_file
+
+        for table, path in files:
+            result = load_landed_file(engine, table, str(path), "bench", lambda p=path: p.open("rb"))
+            assert result.status == "loaded" and result.rows_quarantined == 0, result
+            rows += result.rows_loaded
+    elif method == "to_sql":
+        import pandas as pd
+
+        for table, path in files:
+            frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
+            frame.to_sql(table.name, engine, if_exists="replace", index=False, chunksize=10_000)
+            rows += len(frame)
+    else:
+        from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, sql_type
+
+        plain = sa.MetaData()
+        for table in TABLES:  # the contract's columns and types, without keys or checks
+            sa.Table(table.name, plain, *(sa.Column(c.name, sql_type(c)) for c in table.columns))
+        plain.create_all(engine)
+        with engine.begin() as conn:
+            driver = conn.connection.driver_connection
+            for table, path in files:
+                with driver.cursor() as cursor, path.open("rb") as source:
+                    with cursor.copy(f'copy "{table.name}" from stdin (format csv, header true)') as copy:
+                        while chunk := source.read(1 << 20):
+                            copy.write(chunk)
+                    rows += conn.execute(sa.select(sa.func.count()).select_from(CONTRACT_TABLES[table.name])).scalar()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"rows": rows, "seconds": seconds}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", type=float, nargs="+", default=[100, 1000])
+    parser.add_argument("--url", default=os.environ.get("CHINOOK_TEST_POSTGRES_URL",
+                                                         "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS.values()), choices=list(METHODS.values()))
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        method, folder, url, schema = args.child
+        child(method, Path(folder), url, schema)
+        return
+
+    import sqlalchemy as sa
+
+    from chinook_platform.lib.oltp_database import normalize_url
+
+    print("| scale | method | rows | seconds | rows/s | peak MiB | vs bare COPY | vs to_sql |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for scale in args.scales:
+        folder = dataset(scale)
+        results = {}
+        for label, method in METHODS.items():
+            if method not in args.methods:
+                continue
+            schema = f"bench_{method}_{uuid.uuid4().hex[:8]}"
+            try:
+                results[method] = (label, run_method(method, folder, args.url, schema))
+            finally:
+                engine = sa.create_engine(normalize_url(args.url))
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(f'drop schema if exists "{schema}" cascade')
+                engine.dispose()
+        for label, r in results.values():
+            rate = r["rows"] / r["seconds"]
+            copy_rate = results["copy"][1]["rows"] / results["copy"][1]["seconds"] if "copy" in results else None
+            sql_rate = results["to_sql"][1]["rows"] / results["to_sql"][1]["seconds"] if "to_sql" in results else None
+            vs_copy = f"{rate / copy_rate:.0%}" if copy_rate else "-"
+            vs_sql = f"{rate / sql_rate:.1f}x" if sql_rate else "-"
+            print(f"| {scale:g} | {label} | {r['rows']:,} | {r['seconds']:.1f} | {rate:,.0f} | {r['peak_mib']:.0f} | "
+                  f"{vs_copy} | {vs_sql} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
