@@ -1,0 +1,211 @@
+"""Warehouse staging: lake batches appended to ``staging.<table>`` in DuckDB, PostgreSQL or Amazon Redshift.
+
+Staging keeps history: every version of a row that reached the lake is kept, with ``_load_id``,
+``_loaded_at`` and ``_batch_id``. A ledger table, ``staging._batches``, records each batch loaded, in the
+same transaction as its rows, so a batch loaded twice is counted once.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from chinook_platform.lib.contract import LOAD_ID_COLUMN, Column, ColumnType, Table
+from chinook_platform.lib.lake import LOADED_AT_COLUMN, LakeBatch
+
+BATCH_ID_COLUMN = "_batch_id"
+LEDGER = "_batches"
+
+
+def column_type(column: Column, engine: str) -> str:
+    match column.type:
+        case ColumnType.INTEGER:
+            return "integer"
+        case ColumnType.MONEY:
+            return "decimal(10, 2)"
+        case ColumnType.TIMESTAMP:
+            return "timestamp"
+        case ColumnType.TEXT if engine == "duckdb":
+            return "varchar"
+        case ColumnType.TEXT if engine == "redshift":
+            return f"varchar({4 * (column.max_length or 256)})"  # Redshift counts bytes, not characters
+        case ColumnType.TEXT:
+            return f"varchar({column.max_length})" if column.max_length else "text"
+    raise ValueError(column.type)
+
+
+def staging_columns(table: Table, engine: str) -> list[tuple[str, str]]:
+    return [
+        *((c.name, column_type(c, engine)) for c in table.columns),
+        (LOAD_ID_COLUMN, "bigint"),
+        (LOADED_AT_COLUMN, "timestamp"),
+        (BATCH_ID_COLUMN, "varchar(200)"),
+    ]
+
+
+def create_statements(table: Table, engine: str, schema: str) -> list[str]:
+    """DDL for the staging schema, a table and the ledger (idempotent)."""
+    columns = ",\n    ".join(f"{name} {kind}" for name, kind in staging_columns(table, engine))
+    return [
+        f"create schema if not exists {schema}",
+        f"create table if not exists {schema}.{table.name} (\n    {columns}\n)",
+        f"create table if not exists {schema}.{LEDGER} (\n    table_name varchar(40) not null,\n"
+        f"    batch_id varchar(200) not null,\n    row_count bigint not null,\n    loaded_at timestamp not null,\n"
+        f"    primary key (table_name, batch_id)\n)",
+    ]
+
+
+class StagingWarehouse(Protocol):
+    engine: str
+    schema: str
+
+    def loaded_batches(self, table: Table) -> set[str]: ...
+
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.Table], uri: str) -> int: ...
+
+    def row_count(self, table: Table) -> int: ...
+
+
+class DuckDBStaging:
+    """The embedded default: a DuckDB file. Rows arrive as Arrow tables (zero-copy into DuckDB)."""
+
+    engine = "duckdb"
+
+    def __init__(self, path: str, schema: str = "staging"):
+        self.path = path
+        self.schema = schema
+
+    def _connect(self):  # noqa: ANN202
+
+        import duckdb
+
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(self.path)
+
+    def loaded_batches(self, table: Table) -> set[str]:
+        with self._connect() as con:
+            for statement in create_statements(table, self.engine, self.schema):
+                con.execute(statement)
+            found = con.execute(
+                f"select batch_id from {self.schema}.{LEDGER} where table_name = ?", [table.name]
+            ).fetchall()
+        return {b for (b,) in found}
+
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.Table], uri: str) -> int:
+        incoming = rows()
+        with self._connect() as con:
+            con.begin()
+            con.register("incoming", incoming)
+            con.execute(f"insert into {self.schema}.{table.name} select *, ? from incoming", [batch.batch_id])
+            con.execute(f"insert into {self.schema}.{LEDGER} values (?, ?, ?, current_timestamp)",
+                        [table.name, batch.batch_id, incoming.num_rows])
+            con.commit()
+        return incoming.num_rows
+
+    def row_count(self, table: Table) -> int:
+        with self._connect() as con:
+            return con.execute(f"select count(*) from {self.schema}.{table.name}").fetchone()[0]
+
+
+class PostgresStaging:
+    """PostgreSQL (e.g. RDS as the OLAP database): rows arrive by COPY."""
+
+    engine = "postgres"
+
+    def __init__(self, url: str, schema: str = "staging"):
+        from chinook_platform.lib.oltp_database import normalize_url
+
+        self.sql = sa.create_engine(normalize_url(url), pool_pre_ping=True)
+        self.schema = schema
+
+    def loaded_batches(self, table: Table) -> set[str]:
+        with self.sql.begin() as conn:
+            conn.exec_driver_sql("select pg_advisory_xact_lock(hashtext('chinook-staging-ddl'))")
+            for statement in create_statements(table, self.engine, self.schema):
+                conn.exec_driver_sql(statement)
+            found = conn.execute(
+                sa.text(f"select batch_id from {self.schema}.{LEDGER} where table_name = :t"), {"t": table.name}
+            )
+            return {b for (b,) in found}
+
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.Table], uri: str) -> int:
+        incoming = rows()
+        incoming = incoming.append_column(BATCH_ID_COLUMN, pa.array([batch.batch_id] * incoming.num_rows))
+        buffer = io.BytesIO()
+        pacsv.write_csv(incoming, buffer, write_options=pacsv.WriteOptions(include_header=False))
+        with self.sql.begin() as conn:
+            with (
+                conn.connection.driver_connection.cursor() as cursor,
+                cursor.copy(f"copy {self.schema}.{table.name} from stdin (format csv)") as copy,
+            ):
+                copy.write(buffer.getbuffer())
+            conn.execute(
+                sa.text(f"insert into {self.schema}.{LEDGER} values (:t, :b, :n, current_timestamp)"),
+                {"t": table.name, "b": batch.batch_id, "n": incoming.num_rows},
+            )
+        return incoming.num_rows
+
+    def row_count(self, table: Table) -> int:
+        with self.sql.connect() as conn:
+            return conn.exec_driver_sql(f"select count(*) from {self.schema}.{table.name}").scalar_one()
+
+
+def redshift_load_statements(table: Table, schema: str, uri: str, iam_role: str, batch_id: str, rows: int) -> list[str]:
+    """What loading one lake batch into Redshift issues: COPY the Parquet file from S3, then append it."""
+    parquet_columns = ", ".join(f"{n} {t}" for n, t in staging_columns(table, "redshift")[:-1])
+    quoted_batch = batch_id.replace("'", "''")
+    return [
+        f"create temporary table incoming_{table.name} ({parquet_columns})",
+        f"copy incoming_{table.name} from '{uri}' iam_role '{iam_role}' format as parquet",
+        f"insert into {schema}.{table.name} select *, '{quoted_batch}' from incoming_{table.name}",
+        f"insert into {schema}.{LEDGER} values ('{table.name}', '{quoted_batch}', {rows}, getdate())",
+        f"drop table incoming_{table.name}",
+    ]
+
+
+class RedshiftStaging(PostgresStaging):
+    """Amazon Redshift: Redshift reads the Parquet batch from the S3 lake itself (COPY ... FORMAT AS PARQUET)."""
+
+    engine = "redshift"
+
+    def __init__(self, url: str, iam_role: str, schema: str = "staging"):
+        self.sql = sa.create_engine(url)
+        self.schema = schema
+        self.iam_role = iam_role
+
+    def loaded_batches(self, table: Table) -> set[str]:
+        with self.sql.begin() as conn:
+            for statement in create_statements(table, self.engine, self.schema):
+                conn.exec_driver_sql(statement)
+            found = conn.exec_driver_sql(
+                f"select batch_id from {self.schema}.{LEDGER} where table_name = '{table.name}'"
+            )
+            return {b for (b,) in found}
+
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.Table], uri: str) -> int:
+        if not uri.startswith("s3://"):
+            raise ValueError(f"Redshift loads from S3 only; the lake is at {uri} (set CHINOOK_LAKE_URL=s3://...)")
+        with self.sql.begin() as conn:
+            for statement in redshift_load_statements(table, self.schema, uri, self.iam_role, batch.batch_id,
+                                                      batch.rows):
+                conn.exec_driver_sql(statement)
+        return batch.rows
+
+
+def load_new_batches(
+    warehouse: StagingWarehouse, table: Table, batches: list[LakeBatch], read: Callable[[LakeBatch], pa.Table],
+    uri: Callable[[LakeBatch], str],
+) -> list[tuple[LakeBatch, int]]:
+    """Load every lake batch the warehouse has not loaded yet, oldest first; returns (batch, rows) loaded."""
+    done = warehouse.loaded_batches(table)
+    loaded = []
+    for batch in batches:
+        if batch.batch_id not in done:
+            loaded.append((batch, warehouse.load_batch(table, batch, lambda b=batch: read(b), uri(batch))))
+    return loaded
