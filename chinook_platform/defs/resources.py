@@ -6,9 +6,22 @@ from functools import cache
 import dagster as dg
 import sqlalchemy as sa
 
-from chinook_platform.lib.environment import default_landing_url, default_oltp_url, is_set
+from chinook_platform.lib.environment import (
+    default_lake_url,
+    default_landing_url,
+    default_oltp_url,
+    default_warehouse_path,
+    is_set,
+)
+from chinook_platform.lib.lake import LakeStore, s3_filesystem
 from chinook_platform.lib.landing_zone import LandingZone, LocalLandingZone
 from chinook_platform.lib.oltp_database import create_oltp_engine
+from chinook_platform.lib.warehouse_staging import (
+    DuckDBStaging,
+    PostgresStaging,
+    RedshiftStaging,
+    StagingWarehouse,
+)
 
 
 @cache
@@ -40,6 +53,62 @@ class LandingZoneResource(dg.ConfigurableResource):
         return LocalLandingZone(self.url)
 
 
+class LakeResource(dg.ConfigurableResource):
+    """The Parquet lake: a local folder by default, ``s3://bucket/prefix`` when configured."""
+
+    url: str
+    s3_endpoint_url: str = ""  # for S3-compatible servers (MinIO, LocalStack, moto); empty means AWS
+    s3_region: str = "us-east-1"
+
+    def store(self) -> LakeStore:
+        if self.url.startswith("s3://"):
+            return LakeStore(self.url, s3_filesystem(self.s3_endpoint_url or None, self.s3_region))
+        return LakeStore(self.url)
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse dbt builds in: DuckDB by default, PostgreSQL or Amazon Redshift when configured.
+
+    The same environment variables configure dbt's ``profiles.yml`` (``sql/warehouse``), so the staging
+    loader and dbt always point at one database.
+    """
+
+    target: str = "duckdb"
+    duckdb_path: str = ""
+    pg_host: str = "127.0.0.1"
+    pg_port: str = "5432"
+    pg_user: str = "postgres"
+    pg_password: str = ""
+    pg_dbname: str = "postgres"
+    redshift_host: str = ""
+    redshift_port: str = "5439"
+    redshift_user: str = ""
+    redshift_password: str = ""
+    redshift_dbname: str = "dev"
+    redshift_iam_role: str = ""
+    staging_schema: str = "staging"
+    analytics_schema: str = "analytics"
+
+    def _url(self, driver: str, host: str, port: str, user: str, password: str, dbname: str) -> sa.URL:
+        return sa.URL.create(driver, username=user or None, password=password or None, host=host,
+                             port=int(port), database=dbname)
+
+    def staging(self) -> StagingWarehouse:
+        match self.target:
+            case "duckdb":
+                return DuckDBStaging(self.duckdb_path, self.staging_schema)
+            case "postgres":
+                url = self._url("postgresql+psycopg", self.pg_host, self.pg_port, self.pg_user, self.pg_password,
+                                self.pg_dbname)
+                return PostgresStaging(url.render_as_string(hide_password=False), self.staging_schema)
+            case "redshift":
+                url = self._url("redshift+redshift_connector", self.redshift_host, self.redshift_port,
+                                self.redshift_user, self.redshift_password, self.redshift_dbname)
+                return RedshiftStaging(url.render_as_string(hide_password=False), self.redshift_iam_role,
+                                       self.staging_schema)
+        raise ValueError(f"CHINOOK_WAREHOUSE_TARGET must be duckdb, postgres or redshift, not {self.target!r}")
+
+
 def _from_env(variable: str, default: str) -> str | dg.EnvVar:
     """``dg.EnvVar`` when the variable is set (resolved at run time, never stored), else the default."""
     return dg.EnvVar(variable) if is_set(variable) else default
@@ -52,7 +121,37 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             db_schema=_from_env("CHINOOK_OLTP_SCHEMA", ""),
         ),
         "landing_zone": LandingZoneResource(url=_from_env("CHINOOK_LANDING_URL", default_landing_url())),
+        "lake": LakeResource(
+            url=_from_env("CHINOOK_LAKE_URL", default_lake_url()),
+            s3_endpoint_url=_from_env("CHINOOK_S3_ENDPOINT_URL", ""),
+            s3_region=_from_env("AWS_REGION", "us-east-1"),
+        ),
+        "warehouse": WarehouseResource(**{
+            field: _from_env(variable, default)
+            for field, (variable, default) in WAREHOUSE_SETTINGS.items()
+        }),
     }
+
+
+# Each warehouse setting, the environment variable that overrides it (dbt's profiles.yml reads the same
+# variables), and its default.
+WAREHOUSE_SETTINGS: dict[str, tuple[str, str]] = {
+    "target": ("CHINOOK_WAREHOUSE_TARGET", "duckdb"),
+    "duckdb_path": ("CHINOOK_WAREHOUSE_DUCKDB_PATH", default_warehouse_path()),
+    "pg_host": ("CHINOOK_WAREHOUSE_PG_HOST", "127.0.0.1"),
+    "pg_port": ("CHINOOK_WAREHOUSE_PG_PORT", "5432"),
+    "pg_user": ("CHINOOK_WAREHOUSE_PG_USER", "postgres"),
+    "pg_password": ("CHINOOK_WAREHOUSE_PG_PASSWORD", ""),
+    "pg_dbname": ("CHINOOK_WAREHOUSE_PG_DBNAME", "postgres"),
+    "redshift_host": ("CHINOOK_REDSHIFT_HOST", ""),
+    "redshift_port": ("CHINOOK_REDSHIFT_PORT", "5439"),
+    "redshift_user": ("CHINOOK_REDSHIFT_USER", ""),
+    "redshift_password": ("CHINOOK_REDSHIFT_PASSWORD", ""),
+    "redshift_dbname": ("CHINOOK_REDSHIFT_DBNAME", "dev"),
+    "redshift_iam_role": ("CHINOOK_REDSHIFT_IAM_ROLE", ""),
+    "staging_schema": ("CHINOOK_STAGING_SCHEMA", "staging"),
+    "analytics_schema": ("CHINOOK_WAREHOUSE_SCHEMA", "analytics"),
+}
 
 
 @dg.definitions

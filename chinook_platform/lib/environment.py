@@ -41,3 +41,12 @@ def is_set(variable: str) -> bool:
 def oltp_kind() -> str:
     """The OLTP engine's kind tag for the Dagster UI (``postgres`` or ``sqlite``)."""
     return "postgres" if os.environ.get("CHINOOK_OLTP_URL", "").startswith("postgres") else "sqlite"
+
+
+def warehouse_kind() -> str:
+    """The warehouse engine's kind tag for the Dagster UI (``duckdb``, ``postgres`` or ``redshift``)."""
+    return os.environ.get("CHINOOK_WAREHOUSE_TARGET") or "duckdb"
+
+
+def lake_kind() -> str:
+    return "s3" if os.environ.get("CHINOOK_LAKE_URL", "").startswith("s3://") else "parquet"

@@ -1,0 +1,54 @@
+"""Staging: one asset per table, the lake's batches appended to the warehouse's ``staging`` schema."""
+
+import dagster as dg
+
+from chinook_platform.defs.resources import LakeResource, WarehouseResource
+from chinook_platform.lib.contract import TABLES, Table
+from chinook_platform.lib.environment import warehouse_kind
+from chinook_platform.lib.warehouse_staging import load_new_batches
+
+WAREHOUSE_POOL = "chinook_warehouse"  # DuckDB, the default, takes one writer at a time
+
+
+def build_staging_asset(table: Table) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["staging", table.name],
+        deps=[["lake", table.name]],
+        group_name="staging",
+        kinds={warehouse_kind()},
+        pool=WAREHOUSE_POOL,
+        description=(
+            f"`staging.{table.name}` in the warehouse: every lake batch of {table.name} appended once (a ledger, "
+            "`staging._batches`, makes reloading a batch a no-op), with `_load_id`, `_loaded_at` and `_batch_id`. "
+            "It keeps every version of a row; dbt's staging models read it."
+        ),
+    )
+    def staging_table(
+        context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        store = lake.store()
+        staging = warehouse.staging()
+        loaded = load_new_batches(
+            staging, table, store.batches(table),
+            read=lambda batch: store.read(table, batch), uri=lambda batch: store.uri(table, batch.file),
+        )
+        for batch, rows in loaded:
+            context.log.info(f"loaded {rows} row(s) of {batch.file} into {staging.schema}.{table.name}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": staging.row_count(table),
+                "batches_loaded": len(loaded),
+                "rows_loaded": sum(rows for _, rows in loaded),
+                "table": f"{staging.schema}.{table.name}",
+            }
+        )
+
+    return staging_table
+
+
+staging_assets = [build_staging_asset(t) for t in TABLES]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=staging_assets)
