@@ -50,3 +50,6 @@ def warehouse_kind() -> str:
 
 def lake_kind() -> str:
     return "s3" if os.environ.get("CHINOOK_LAKE_URL", "").startswith("s3://") else "parquet"
+
+
+WAREHOUSE_PROJECT_DIR = Path(__file__).resolve().parents[2] / "sql" / "warehouse"

@@ -71,6 +71,8 @@ class StagingWarehouse(Protocol):
 
     def row_count(self, table: Table) -> int: ...
 
+    def query(self, sql: str) -> list[tuple]: ...
+
 
 class DuckDBStaging:
     """The embedded default: a DuckDB file. Rows arrive as Arrow tables (zero-copy into DuckDB)."""
@@ -109,8 +111,11 @@ class DuckDBStaging:
         return incoming.num_rows
 
     def row_count(self, table: Table) -> int:
+        return self.query(f"select count(*) from {self.schema}.{table.name}")[0][0]
+
+    def query(self, sql: str) -> list[tuple]:
         with self._connect() as con:
-            return con.execute(f"select count(*) from {self.schema}.{table.name}").fetchone()[0]
+            return con.execute(sql).fetchall()
 
 
 class PostgresStaging:
@@ -152,8 +157,11 @@ class PostgresStaging:
         return incoming.num_rows
 
     def row_count(self, table: Table) -> int:
+        return self.query(f"select count(*) from {self.schema}.{table.name}")[0][0]
+
+    def query(self, sql: str) -> list[tuple]:
         with self.sql.connect() as conn:
-            return conn.exec_driver_sql(f"select count(*) from {self.schema}.{table.name}").scalar_one()
+            return [tuple(r) for r in conn.exec_driver_sql(sql)]
 
 
 def redshift_load_statements(table: Table, schema: str, uri: str, iam_role: str, batch_id: str, rows: int) -> list[str]:

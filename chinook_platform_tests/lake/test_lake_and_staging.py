@@ -1,0 +1,124 @@
+"""The lake's incremental Parquet extracts (folder and S3) and the warehouse staging loads (DuckDB, PostgreSQL)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+
+from chinook_platform.lib.contract import TABLES, table
+from chinook_platform.lib.lake import LakeStore, parquet_schema, s3_filesystem
+from chinook_platform.lib.warehouse_staging import (
+    DuckDBStaging,
+    PostgresStaging,
+    load_new_batches,
+    redshift_load_statements,
+)
+from chinook_platform_tests.oltp.test_oltp_load import ARTISTS, INVOICE_LINES, PARENTS, load
+
+
+@pytest.fixture
+def loaded_oltp(oltp_engine, tmp_path) -> sa.Engine:
+    for name, content in [*PARENTS, ("InvoiceLine", INVOICE_LINES)]:
+        load(oltp_engine, tmp_path / "landing", name, content)
+    return oltp_engine
+
+
+def test_the_first_extract_takes_everything_and_the_next_only_changes(loaded_oltp, tmp_path):
+    lake = LakeStore(str(tmp_path / "lake"))
+    first = lake.extract(loaded_oltp, table("Artist"))
+    assert first.rows == 3 and lake.extract(loaded_oltp, table("Artist")) is None
+    load(loaded_oltp, tmp_path / "landing", "Artist", ARTISTS.replace("Accept", "Accept!") + "4,Alanis\n",
+         version="v2")
+    second = lake.extract(loaded_oltp, table("Artist"))
+    assert second.rows == 2 and second.min_load_id == first.max_load_id + 1
+    rows = lake.read(table("Artist"), second).to_pylist()
+    assert [(r["artist_id"], r["name"]) for r in rows] == [(2, "Accept!"), (4, "Alanis")]
+    assert [b.file for b in lake.batches(table("Artist"))] == [first.file, second.file]
+
+
+def test_parquet_keeps_the_contracts_exact_types(loaded_oltp, tmp_path):
+    lake = LakeStore(str(tmp_path / "lake"))
+    batch = lake.extract(loaded_oltp, table("Invoice"))
+    data = lake.read(table("Invoice"), batch)
+    assert data.schema.field("total").type == pa.decimal128(10, 2)
+    assert data.schema.field("invoice_date").type == pa.timestamp("us")
+    assert data.column("total").to_pylist() == [Decimal("1.98")]
+    assert data.column("billing_postal_code").to_pylist() == ["01067"]
+    assert data.schema.equals(parquet_schema(table("Invoice")), check_metadata=False)
+
+
+def test_the_lake_works_the_same_on_s3(loaded_oltp, s3_endpoint, s3_bucket):
+    lake = LakeStore(f"s3://{s3_bucket}/lake", s3_filesystem(s3_endpoint))
+    batch = lake.extract(loaded_oltp, table("Customer"))
+    assert batch.rows == 2 and lake.uri(table("Customer"), batch.file).startswith(f"s3://{s3_bucket}/lake/customer/")
+    again = LakeStore(f"s3://{s3_bucket}/lake", s3_filesystem(s3_endpoint))
+    assert again.watermark(table("Customer")) == batch.max_load_id
+    assert again.read(table("Customer"), batch).column("city").to_pylist()[1] == "Stuttgart"
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def staging_warehouse(request, tmp_path):
+    if request.param == "duckdb":
+        yield DuckDBStaging(str(tmp_path / "warehouse.duckdb"))
+        return
+    schema = request.getfixturevalue("postgres_schema") + "_staging"  # apart from the OLTP tables' schema
+    warehouse = PostgresStaging(request.getfixturevalue("postgres_url"), schema)
+    yield warehouse
+    with warehouse.sql.begin() as conn:
+        conn.exec_driver_sql(f'drop schema if exists "{schema}" cascade')
+    warehouse.sql.dispose()
+
+
+def test_staging_loads_each_batch_once_and_keeps_every_version(loaded_oltp, tmp_path, staging_warehouse):
+    lake = LakeStore(str(tmp_path / "lake"))
+    artist = table("Artist")
+
+    def stage() -> list:
+        return load_new_batches(staging_warehouse, artist, lake.batches(artist), lambda b: lake.read(artist, b),
+                                lambda b: lake.uri(artist, b.file))
+
+    lake.extract(loaded_oltp, artist)
+    assert [rows for _, rows in stage()] == [3]
+    assert stage() == []  # loading again changes nothing
+    load(loaded_oltp, tmp_path / "landing", "Artist", ARTISTS.replace("Accept", "Accept!"), version="v2")
+    lake.extract(loaded_oltp, artist)
+    assert [rows for _, rows in stage()] == [1]
+    versions = staging_warehouse.query(
+        f"select name, _load_id from {staging_warehouse.schema}.artist where artist_id = 2 order by _load_id")
+    assert [name for name, _ in versions] == ["Accept", "Accept!"]
+    assert staging_warehouse.row_count(artist) == 4
+
+
+def test_every_table_stages_with_its_contract_types(loaded_oltp, tmp_path, staging_warehouse):
+    lake = LakeStore(str(tmp_path / "lake"))
+    for t in TABLES:
+        lake.extract(loaded_oltp, t)
+        load_new_batches(staging_warehouse, t, lake.batches(t), lambda b, t=t: lake.read(t, b),
+                         lambda b, t=t: lake.uri(t, b.file))
+    [(total, postal)] = staging_warehouse.query(
+        f"select total, billing_postal_code from {staging_warehouse.schema}.invoice")
+    assert (Decimal(total), postal) == (Decimal("1.98"), "01067")
+
+
+def test_redshift_staging_copies_parquet_from_s3_with_the_iam_role():
+    statements = redshift_load_statements(
+        table("InvoiceLine"), "staging", "s3://lake/invoice_line/loads-000000001-000000009.parquet",
+        "arn:aws:iam::123456789012:role/copy", "loads-000000001-000000009", 2240)
+    assert statements[1] == (
+        "copy incoming_invoice_line from 's3://lake/invoice_line/loads-000000001-000000009.parquet' "
+        "iam_role 'arn:aws:iam::123456789012:role/copy' format as parquet")
+    assert statements[0].startswith("create temporary table incoming_invoice_line (invoice_line_id integer, ")
+    assert "unit_price decimal(10, 2)" in statements[0] and "_batch_id" not in statements[0]
+    assert statements[2] == ("insert into staging.invoice_line select *, 'loads-000000001-000000009' "
+                             "from incoming_invoice_line")
+    assert "2240" in statements[3]
+
+
+def test_s3_filesystem_reaches_the_server_over_http(s3_endpoint, s3_bucket):
+    fs = s3_filesystem(s3_endpoint)
+    with fs.open_output_stream(f"{s3_bucket}/probe.txt") as out:
+        out.write(b"hello")
+    assert fs.get_file_info(f"{s3_bucket}/probe.txt").size == 5
