@@ -93,6 +93,13 @@ def _schema_sql(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _contract(_args: argparse.Namespace) -> int:
+    from chinook_platform.lib.contract import contract_markdown
+
+    print(contract_markdown())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chinook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="rows per table, quarantine and rejected files")
     summary.set_defaults(handler=_summary)
+
+    contract = commands.add_parser("contract", help="print the CSV table contract as a Markdown table")
+    contract.set_defaults(handler=_contract)
 
     schema_sql = commands.add_parser("schema-sql", help="print the PostgreSQL DDL of the OLTP schema")
     schema_sql.set_defaults(handler=_schema_sql)

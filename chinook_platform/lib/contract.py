@@ -199,3 +199,28 @@ def table(name: str) -> Table:
         if normalize_name(t.csv_name) == key:
             return t
     raise KeyError(f"no Chinook table named {name!r}")
+
+
+def contract_markdown() -> str:
+    """The contract as a Markdown table (what the README shows; a test keeps the two in step)."""
+    lines = ["| table | column | type | required | rule |", "|---|---|---|---|---|"]
+    for t in TABLES:
+        for c in t.columns:
+            kind = {
+                ColumnType.INTEGER: "integer",
+                ColumnType.TEXT: f"text ≤ {c.max_length}",
+                ColumnType.MONEY: "decimal(10,2)",
+                ColumnType.TIMESTAMP: "timestamp",
+            }[c.type]
+            rules = []
+            if c.csv_name == t.primary_key:
+                rules.append("primary key")
+            elif c.references:
+                rules.append(f"→ {c.references}")
+            elif c.minimum is not None:
+                rules.append(f"{'>' if c.exclusive_minimum else '≥'} {c.minimum}")
+            if c.pattern:
+                rules.append("e-mail address")
+            required = "" if c.nullable else "yes"
+            lines.append(f"| {t.csv_name} | {c.csv_name} | {kind} | {required} | {', '.join(rules)} |")
+    return "\n".join(lines)
