@@ -1,0 +1,118 @@
+# Names, endpoints and secret ARNs only: no output ever carries a password or a secret value.
+
+output "landing_bucket_name" {
+  description = "Name of the landing bucket."
+  value       = module.storage.landing_bucket_name
+}
+
+output "lake_bucket_name" {
+  description = "Name of the lake bucket."
+  value       = module.storage.lake_bucket_name
+}
+
+output "oltp_endpoint" {
+  description = "OLTP PostgreSQL endpoint (host:port), reachable from inside the VPC only."
+  value       = module.databases.instances["oltp"].endpoint
+}
+
+output "oltp_address" {
+  description = "OLTP PostgreSQL host name (the remote host of an SSM port-forwarding session)."
+  value       = module.databases.instances["oltp"].address
+}
+
+output "oltp_database_name" {
+  description = "Name of the OLTP database."
+  value       = module.databases.instances["oltp"].db_name
+}
+
+output "oltp_master_user_secret_arn" {
+  description = "ARN of the Secrets Manager secret with the OLTP master user name and password."
+  value       = module.databases.master_user_secret_arns["oltp"]
+}
+
+output "olap_endpoint" {
+  description = "OLAP (warehouse) PostgreSQL endpoint (host:port), reachable from inside the VPC only."
+  value       = module.databases.instances["olap"].endpoint
+}
+
+output "olap_address" {
+  description = "OLAP PostgreSQL host name (the remote host of an SSM port-forwarding session)."
+  value       = module.databases.instances["olap"].address
+}
+
+output "olap_database_name" {
+  description = "Name of the OLAP database."
+  value       = module.databases.instances["olap"].db_name
+}
+
+output "olap_master_user_secret_arn" {
+  description = "ARN of the Secrets Manager secret with the OLAP master user name and password."
+  value       = module.databases.master_user_secret_arns["olap"]
+}
+
+output "db_master_username" {
+  description = "Master user name of both PostgreSQL instances (the passwords are in the secrets)."
+  value       = var.db_master_username
+}
+
+output "bastion_instance_id" {
+  description = "Instance ID of the bastion, the target of `aws ssm start-session`."
+  value       = module.bastion.instance_id
+}
+
+output "ssm_port_forward_commands" {
+  description = "Commands that forward local ports 15432 (OLTP) and 15433 (OLAP) to the databases through the bastion."
+  value = {
+    for role, local_port in { oltp = 15432, olap = 15433 } : role => join(" ", [
+      "aws ssm start-session --region ${var.aws_region}",
+      "--target ${module.bastion.instance_id}",
+      "--document-name AWS-StartPortForwardingSessionToRemoteHost",
+      "--parameters host=${module.databases.instances[role].address},portNumber=5432,localPortNumber=${local_port}",
+    ])
+  }
+}
+
+output "landing_notifier_function_name" {
+  description = "Name of the Lambda function that tags landed objects."
+  value       = module.landing_notifier.function_name
+}
+
+output "landing_notifier_log_group" {
+  description = "CloudWatch log group with one JSON line per landed object."
+  value       = module.landing_notifier.log_group_name
+}
+
+output "dagster_runner_role_arn" {
+  description = "ARN of the least-privilege IAM role for the Dagster runner."
+  value       = module.dagster_runner_iam.role_arn
+}
+
+output "redshift_workgroup_endpoint" {
+  description = "Redshift Serverless workgroup address and port, or null when Redshift is disabled."
+  value       = one(module.redshift[*].workgroup_endpoint)
+}
+
+output "redshift_admin_secret_arn" {
+  description = "ARN of the Secrets Manager secret with the Redshift admin credentials, or null when disabled."
+  value       = one(module.redshift[*].admin_password_secret_arn)
+}
+
+output "redshift_copy_role_arn" {
+  description = "ARN of the IAM role for COPY from the lake, or null when Redshift is disabled."
+  value       = one(module.redshift[*].copy_role_arn)
+}
+
+output "quicksight_data_source_arn" {
+  description = "ARN of the QuickSight data source for the OLAP database, or null when QuickSight is disabled."
+  value       = one(module.quicksight[*].data_source_arn)
+}
+
+output "platform_environment" {
+  description = "The platform's environment variables for a runner using the SSM port forwards above. The OLTP password is a placeholder: read it from the secret at run time, never store it."
+  value = {
+    CHINOOK_LANDING_URL      = "s3://${module.storage.landing_bucket_name}/"
+    CHINOOK_LAKE_URL         = "s3://${module.storage.lake_bucket_name}/"
+    CHINOOK_OLTP_URL         = "postgresql+psycopg://${var.db_master_username}:<password from ${module.databases.master_user_secret_arns["oltp"]}>@127.0.0.1:15432/${module.databases.instances["oltp"].db_name}?sslmode=require"
+    CHINOOK_WAREHOUSE_TARGET = var.enable_redshift ? "redshift" : "postgres"
+  }
+}
