@@ -19,11 +19,13 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _land(args: argparse.Namespace) -> int:
-    from chinook_platform.lib.environment import default_landing_url
-    from chinook_platform.lib.landing_zone import LocalLandingZone, classify, iter_csv_files
+    from chinook_platform.defs.resources import resolved_resource
+    from chinook_platform.lib.landing_zone import classify, iter_csv_files, landing_zone_at
 
     source = Path(args.source)
-    zone = LocalLandingZone(args.to or default_landing_url())
+    landing = resolved_resource("landing_zone")
+    url = args.to or landing.url
+    zone = landing_zone_at(url, landing.s3.get_client() if url.startswith("s3://") else None)
     files = list(iter_csv_files(source))
     if not files:
         print(f"no CSV files under {source}", file=sys.stderr)
@@ -66,11 +68,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _summary(_args: argparse.Namespace) -> int:
-    from chinook_platform.defs.resources import build_resources
+    from chinook_platform.defs.resources import resolved_resource
     from chinook_platform.lib import oltp_status
     from chinook_platform.lib.contract import TABLES
 
-    oltp = build_resources()["oltp"]
+    oltp = resolved_resource("oltp")
     engine = oltp.engine()
     with engine.connect() as conn:
         counts = {t.name: oltp_status.row_count(conn, t) for t in TABLES}

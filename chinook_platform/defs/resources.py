@@ -1,10 +1,12 @@
 """The resources every layer shares, configured in one place from the environment (see ``.env.example``)."""
 
 
+import os
 from functools import cache
 
 import dagster as dg
 import sqlalchemy as sa
+from dagster_aws.s3 import S3Resource
 
 from chinook_platform.lib.environment import (
     default_lake_url,
@@ -14,7 +16,7 @@ from chinook_platform.lib.environment import (
     is_set,
 )
 from chinook_platform.lib.lake import LakeStore, s3_filesystem
-from chinook_platform.lib.landing_zone import LandingZone, LocalLandingZone
+from chinook_platform.lib.landing_zone import LandingZone, landing_zone_at
 from chinook_platform.lib.oltp_database import create_oltp_engine
 from chinook_platform.lib.warehouse_staging import (
     DuckDBStaging,
@@ -45,12 +47,13 @@ class OltpDatabase(dg.ConfigurableResource):
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """Where raw CSV files land: a local folder by default."""
+    """Where raw CSV files land: a local folder by default, ``s3://bucket/prefix`` when configured."""
 
     url: str
+    s3: S3Resource = S3Resource()
 
     def zone(self) -> LandingZone:
-        return LocalLandingZone(self.url)
+        return landing_zone_at(self.url, self.s3.get_client() if self.url.startswith("s3://") else None)
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -89,6 +92,11 @@ class WarehouseResource(dg.ConfigurableResource):
     staging_schema: str = "staging"
     analytics_schema: str = "analytics"
 
+    def export_dbt_environment(self) -> None:
+        """Hand these settings to dbt, whose profiles.yml reads them from its environment."""
+        for field, (variable, _) in WAREHOUSE_SETTINGS.items():
+            os.environ[variable] = str(getattr(self, field))
+
     def _url(self, driver: str, host: str, port: str, user: str, password: str, dbname: str) -> sa.URL:
         return sa.URL.create(driver, username=user or None, password=password or None, host=host,
                              port=int(port), database=dbname)
@@ -115,12 +123,15 @@ def _from_env(variable: str, default: str) -> str | dg.EnvVar:
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
+    s3 = S3Resource(
+        endpoint_url=_from_env("CHINOOK_S3_ENDPOINT_URL", "") or None, region_name=_from_env("AWS_REGION", "us-east-1")
+    )
     return {
         "oltp": OltpDatabase(
             url=_from_env("CHINOOK_OLTP_URL", default_oltp_url()),
             db_schema=_from_env("CHINOOK_OLTP_SCHEMA", ""),
         ),
-        "landing_zone": LandingZoneResource(url=_from_env("CHINOOK_LANDING_URL", default_landing_url())),
+        "landing_zone": LandingZoneResource(url=_from_env("CHINOOK_LANDING_URL", default_landing_url()), s3=s3),
         "lake": LakeResource(
             url=_from_env("CHINOOK_LAKE_URL", default_lake_url()),
             s3_endpoint_url=_from_env("CHINOOK_S3_ENDPOINT_URL", ""),
@@ -131,6 +142,11 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             for field, (variable, default) in WAREHOUSE_SETTINGS.items()
         }),
     }
+
+
+def resolved_resource(name: str) -> dg.ConfigurableResource:
+    """A resource with its ``dg.EnvVar`` settings resolved, for use outside a Dagster run (the CLI)."""
+    return build_resources()[name].process_config_and_initialize()
 
 
 # Each warehouse setting, the environment variable that overrides it (dbt's profiles.yml reads the same

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from chinook_platform.lib.contract import KNOWN_OTHER_TABLES, Table, normalize_name, table
 
@@ -24,6 +25,7 @@ class LandedFile:
     key: str  # path relative to the landing zone's root, with forward slashes
     size: int
     version: str  # changes whenever the content may have changed
+    last_modified: float = 0.0  # seconds since the epoch
 
     @property
     def table_or_reason(self) -> Table | str:
@@ -83,6 +85,7 @@ class LocalLandingZone:
                         key=path.relative_to(self.root).as_posix(),
                         size=stat.st_size,
                         version=f"{stat.st_size}-{stat.st_mtime_ns}",
+                        last_modified=stat.st_mtime,
                     )
                 )
         return files
@@ -100,6 +103,52 @@ class LocalLandingZone:
         partial = target.with_name(f".{target.name}.partial")
         shutil.copyfile(source, partial)
         partial.replace(target)
+
+
+class S3LandingZone:
+    """An S3 prefix (``s3://bucket/prefix``), on AWS or any S3-compatible server; versions are ETags."""
+
+    def __init__(self, url: str, client: Any):
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        self.url = url.rstrip("/")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.client = client
+
+    def list_files(self) -> list[LandedFile]:
+        from dagster_aws.s3.sensor import get_objects
+
+        return [
+            LandedFile(
+                key=obj["Key"].removeprefix(self.prefix),
+                size=obj["Size"],
+                version=obj["ETag"].strip('"'),
+                last_modified=obj["LastModified"].timestamp(),
+            )
+            for obj in get_objects(self.bucket, self.prefix, client=self.client)
+            if not obj["Key"].endswith("/") and not PurePosixPath(obj["Key"]).name.startswith(".")
+        ]
+
+    def open(self, key: str) -> IO[bytes]:
+        body = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
+        return closing(body)  # type: ignore[return-value]
+
+    def location(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{key}"
+
+    def upload(self, source: Path, key: str) -> None:
+        self.client.upload_file(str(source), self.bucket, self.prefix + key)
+
+
+def landing_zone_at(url: str, s3_client: Any = None) -> LocalLandingZone | S3LandingZone:
+    """The landing zone a URL names: ``s3://bucket/prefix`` or a folder."""
+    if url.startswith("s3://"):
+        if s3_client is None:
+            import boto3
+
+            s3_client = boto3.client("s3")
+        return S3LandingZone(url, s3_client)
+    return LocalLandingZone(url)
 
 
 def files_by_table(files: list[LandedFile]) -> tuple[dict[str, list[LandedFile]], list[tuple[str, str]]]:
