@@ -1,0 +1,314 @@
+"""A deterministic generator of the Chinook tables at any scale.
+
+Scale 1 gives Chinook's own row counts; every table but Genre and MediaType grows linearly with the scale
+(scale 1000 is about 2.2 million invoice lines). The same seed gives byte-identical files. Values look real:
+names and addresses in many countries (non-ASCII included), track names with commas and quotes, nullable
+columns null in places, postal codes with leading zeros, and invoice totals equal to the sum of their lines.
+Writing streams: memory holds per-customer and per-track attributes, never the fact tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import unicodedata
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import IO
+
+from tqdm import tqdm
+
+from chinook_platform.lib.contract import TABLES_BY_CSV_NAME
+
+BASE_COUNTS = {"Artist": 275, "Album": 347, "Genre": 25, "MediaType": 5, "Track": 3503, "Customer": 59,
+               "Invoice": 412, "InvoiceLine": 2240}
+FIXED_TABLES = ("Genre", "MediaType")
+GENRES = ["Rock", "Jazz", "Metal", "Alternative & Punk", "Rock And Roll", "Blues", "Latin", "Reggae", "Pop",
+          "Soundtrack", "Bossa Nova", "Easy Listening", "Heavy Metal", "R&B/Soul", "Electronica/Dance", "World",
+          "Hip Hop/Rap", "Science Fiction", "TV Shows", "Sci Fi & Fantasy", "Drama", "Comedy", "Alternative",
+          "Classical", "Opera"]
+GENRE_WEIGHTS = [30, 8, 9, 7, 1, 3, 10, 2, 3, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 2, 1, 1, 3, 1]
+MEDIA_TYPES = ["MPEG audio file", "Protected AAC audio file", "Protected MPEG-4 video file",
+               "Purchased AAC audio file", "AAC audio file"]
+MEDIA_WEIGHTS = [86, 6, 6, 1, 1]
+VIDEO_MEDIA_TYPE = 3
+FIRST_DAY, LAST_DAY = date(2021, 1, 1), date(2025, 12, 31)
+LINE_PATTERN = (1, 2, 2, 4, 6, 9, 14)  # Chinook's own repeating pattern of lines per invoice
+MAX_LINES = 14
+
+ADJECTIVES = ["Black", "Electric", "Silent", "Golden", "Velvet", "Broken", "Crimson", "Wild", "Lonely", "Midnight",
+              "Bright", "Restless", "Hidden", "Burning", "Frozen", "Southern", "Cosmic", "Gentle", "Savage", "Blue"]
+NOUNS = ["Heart", "River", "Machine", "Garden", "Storm", "Highway", "Mirror", "Engine", "Ocean", "Shadow", "Fire",
+         "Dream", "Road", "City", "Wolf", "Sky", "Stone", "Rain", "Echo", "Horizon", "Angel", "Signal", "Tide"]
+BANDS = ["Wolves", "Engines", "Rivers", "Shadows", "Angels", "Machines", "Stones", "Dreams", "Signals", "Tides"]
+TRACK_FORMS = ['{a} {n}', 'The {n} Song', '{n} (Live)', 'Say "{n}", Goodbye', '{a} {n}, Part {i}',
+               "Don't Stop the {n}", '{n} & {n2}', 'Into the {a} {n}', '"{n}" (Remastered)', '{a}, {a2} {n}']
+
+# country: (weight, states or None, cities with their state and a postal code template, names, phone prefix, domain)
+# Postal codes are real codes of each city, kept as text: the leading zeros are part of them.
+COUNTRIES: dict[str, tuple] = {
+    "USA": (13, True, [("Boston", "MA", "02134"), ("Cupertino", "CA", "95014"), ("Madison", "WI", "53703"),
+                        ("Orlando", "FL", "32801"), ("Newark", "NJ", "07102"), ("Reno", "NV", "89501")],
+            (["John", "Frank", "Julia", "Patrick", "Kathy", "Tim", "Richard", "Zoë"],
+             ["Gordon", "Harris", "Ramos", "Gray", "Chase", "Goyer", "Cunningham", "Miller"]), "+1", "example.com"),
+    "Canada": (8, True, [("Montréal", "QC", "H2G 1A7"), ("Edmonton", "AB", "T6G 2C7"), ("Toronto", "ON", "M6J 1V1"),
+                         ("Vancouver", "BC", "V6C 1G8"), ("Halifax", "NS", "B3S 1C5")],
+               (["François", "Mark", "Jennifer", "Robert", "Edward", "Martha", "Aaron"],
+                ["Tremblay", "Philips", "Peterson", "Brown", "Francis", "Silk", "Mitchell"]), "+1", "example.ca"),
+    "Brazil": (5, True, [("São Paulo", "SP", "01310-200"), ("Rio de Janeiro", "RJ", "20040-020"),
+                         ("Brasília", "DF", "71020-677"), ("São José dos Campos", "SP", "12227-000")],
+               (["Luís", "Eduardo", "Alexandre", "Roberto", "Fernanda"],
+                ["Gonçalves", "Martins", "Rocha", "Almeida", "Ramos"]), "+55", "example.com.br"),
+    "France": (5, False, [("Paris", None, "75002"), ("Lyon", None, "69002"), ("Bordeaux", None, "33000"),
+                          ("Dijon", None, "21000")],
+               (["Camille", "Dominique", "Marc", "Wyatt", "Isabelle", "Hélène"],
+                ["Bernard", "Lefebvre", "Dubois", "Girard", "Mercier", "Lefèvre"]), "+33", "example.fr"),
+    "Germany": (4, False, [("Berlin", None, "10779"), ("Dresden", None, "01067"), ("Frankfurt", None, "60316"),
+                           ("Stuttgart", None, "70174")],
+                (["Leonie", "Hannah", "Niklas", "Fynn", "Jürgen"],
+                 ["Köhler", "Schneider", "Schröder", "Zimmermann", "Müller"]), "+49", "example.de"),
+    "Norway": (2, False, [("Oslo", None, "0171"), ("Bergen", None, "5003")],
+               (["Bjørn", "Ingrid", "Søren"], ["Hansen", "Ødegaard", "Berg"]), "+47", "example.no"),
+    "Czech Republic": (2, False, [("Prague", None, "14700"), ("Brno", None, "60200")],
+                       (["František", "Helena"], ["Wichterlová", "Holý"]), "+420", "example.cz"),
+    "Austria": (1, False, [("Vienna", None, "1010")], (["Astrid"], ["Gruber"]), "+43", "example.at"),
+    "Belgium": (1, False, [("Brussels", None, "1000")], (["Daan"], ["Peeters"]), "+32", "example.be"),
+    "Denmark": (1, False, [("Copenhagen", None, "1720")], (["Kara", "Søren"], ["Nielsen", "Østergaard"]), "+45",
+                "example.dk"),
+    "Portugal": (2, False, [("Lisbon", None, "1000-001"), ("Porto", None, "4000-123")],
+                 (["João", "Madalena"], ["Fernandes", "Sampaio"]), "+351", "example.pt"),
+    "India": (2, True, [("Delhi", "DL", "110017"), ("Bangalore", "KA", "560001")],
+              (["Manoj", "Puja"], ["Pareek", "Srivastava"]), "+91", "example.in"),
+    "Ireland": (1, True, [("Dublin", "Dublin", None)], (["Hugh"], ["O'Reilly"]), "+353", "example.ie"),
+    "Hungary": (1, False, [("Budapest", None, "H-1055")], (["Ladislav"], ["Kovács"]), "+36", "example.hu"),
+    "Finland": (1, False, [("Helsinki", None, "00530")], (["Terhi"], ["Hämäläinen"]), "+358", "example.fi"),
+    "Netherlands": (1, True, [("Amsterdam", "VV", "1016")], (["Johannes"], ["Van der Berg"]), "+31",
+                    "example.nl"),
+    "Poland": (1, False, [("Warsaw", None, "00-358"), ("Kraków", None, "31-042")], (["Łukasz", "Stanisław"],
+                                                                                   ["Wójcik", "Nowak"]), "+48",
+               "example.pl"),
+    "Italy": (1, True, [("Rome", "RM", "00192")], (["Lucas"], ["Mancini"]), "+39", "example.it"),
+    "Spain": (1, False, [("Madrid", None, "28015")], (["Enrique"], ["Muñoz"]), "+34", "example.es"),
+    "Sweden": (1, False, [("Stockholm", None, "11230"), ("Göteborg", None, "41101")],
+               (["Joakim", "Åsa"], ["Johansson", "Lindström"]), "+46", "example.se"),
+    "United Kingdom": (3, False, [("London", None, "SW1A 1AA"), ("Edinburgh", None, "EH4 1HH")],
+                       (["Emma", "Phil", "Steve"], ["Jones", "Hughes", "Murray"]), "+44", "example.co.uk"),
+    "Australia": (1, True, [("Sydney", "NSW", "2010")], (["Mark"], ["Taylor"]), "+61", "example.au"),
+    "Argentina": (1, False, [("Buenos Aires", None, "1106")], (["Diego"], ["Gutiérrez"]), "+54", "example.ar"),
+    "Chile": (1, False, [("Santiago", None, None)], (["Luis"], ["Rojas"]), "+56", "example.cl"),
+    "Japan": (1, True, [("Tokyo", "Tokyo", "100-0001")], (["Yuki"], ["Tanaka"]), "+81", "example.jp"),
+}
+STREETS = ["Main Street", "Rue de Rivoli", "Avenida Paulista", "Theodor-Heuss-Straße", "Ullevålsveien",
+           "Rua da Assunção", "Praça Pio X", "Lijnbaansgracht", "Klanova", "Calle Lira", "Sønder Boulevard",
+           "Rotenturmstraße", "Grétrystraat", "Porthaninkatu", "Via Degli Scipioni", "Queen Street West"]
+COMPANIES = ["Embraer - Empresa Brasileira de Aeronáutica S.A.", "JetBrains s.r.o.", "Telus", "Rogers Canada",
+             "Google Inc.", "Microsoft Corporation", "Apple Inc.", "Banco do Brasil S.A.", "Riotur"]
+
+
+@dataclass(frozen=True)
+class Address:
+    address: str
+    city: str
+    state: str | None
+    country: str
+    postal_code: str | None
+
+
+def row_counts(scale: float) -> dict[str, int]:
+    """The rows per table (CSV name) that ``generate`` writes at a scale."""
+    return {name: base if name in FIXED_TABLES else max(1, round(base * scale)) for name, base in BASE_COUNTS.items()}
+
+
+def generate(out_dir: Path, scale: float = 1.0, seed: int = 42, daily: bool = False,
+             progress: bool = False) -> dict[str, int]:
+    """Write the 8 Chinook tables as CSVs into ``out_dir``; returns rows written per table (CSV name).
+
+    Args:
+        out_dir: the folder to write (created if missing).
+        scale: 1 gives Chinook's row counts.
+        seed: the same seed gives byte-identical files.
+        daily: write Invoice and InvoiceLine as one file per invoice day (``Invoice/YYYY-MM-DD.csv``).
+        progress: show a progress bar on stderr.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = row_counts(scale)
+    bar = tqdm(total=sum(counts.values()), unit="row", unit_scale=True, desc="generating", disable=not progress)
+    with bar:
+        _write("Artist", out_dir, _artists(seed, counts), bar)
+        _write("Album", out_dir, _albums(seed, counts), bar)
+        _write("Genre", out_dir, ([i, name] for i, name in enumerate(GENRES, 1)), bar)
+        _write("MediaType", out_dir, ([i, name] for i, name in enumerate(MEDIA_TYPES, 1)), bar)
+        prices = bytearray(counts["Track"] + 1)  # 1 where a track is a video (1.99), 0 for audio (0.99)
+        _write("Track", out_dir, _tracks(seed, counts, prices), bar)
+        addresses: list[Address] = []
+        _write("Customer", out_dir, _customers(seed, counts, addresses), bar)
+        _write_invoices(out_dir, seed, counts, addresses, prices, daily, bar)
+    return counts
+
+
+def _header(table_name: str) -> list[str]:
+    return [c.csv_name for c in TABLES_BY_CSV_NAME[table_name].columns]
+
+
+def _writer(stream: IO[str]) -> csv.writer:  # type: ignore[valid-type]
+    return csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+
+
+def _write(table_name: str, out_dir: Path, rows: Iterator[list], bar: tqdm) -> None:
+    written = 0
+    with (out_dir / f"{table_name}.csv").open("w", encoding="utf-8", newline="") as stream:
+        writer = _writer(stream)
+        writer.writerow(_header(table_name))
+        for written, row in enumerate(rows, 1):
+            writer.writerow(["" if v is None else v for v in row])
+            if written % 10_000 == 0:
+                bar.update(10_000)
+    bar.update(written % 10_000)
+
+
+def _rng(seed: int, table_name: str) -> random.Random:
+    return random.Random(f"chinook:{seed}:{table_name}")
+
+
+def _artists(seed: int, counts: dict[str, int]) -> Iterator[list]:
+    rng = _rng(seed, "Artist")
+    first = [n for c in COUNTRIES.values() for n in c[3][0]]
+    last = [n for c in COUNTRIES.values() for n in c[3][1]]
+    for artist_id in range(1, counts["Artist"] + 1):
+        form = rng.randrange(5)
+        if form == 0:
+            name = f"The {rng.choice(ADJECTIVES)} {rng.choice(BANDS)}"
+        elif form == 1:
+            name = f"{rng.choice(first)} {rng.choice(last)}"
+        elif form == 2:
+            name = f"{rng.choice(first)} {rng.choice(last)} & The {rng.choice(BANDS)}"
+        elif form == 3:
+            name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
+        else:
+            name = f"{rng.choice(NOUNS)}, {rng.choice(NOUNS)} and {rng.choice(NOUNS)}"
+        yield [artist_id, name]
+
+
+def _albums(seed: int, counts: dict[str, int]) -> Iterator[list]:
+    rng = _rng(seed, "Album")
+    artists = counts["Artist"]
+    for album_id in range(1, counts["Album"] + 1):
+        artist_id = album_id if album_id <= artists else rng.randint(1, artists)  # every artist has an album
+        form = rng.randrange(4)
+        title = (f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}", f"The {rng.choice(NOUNS)} Sessions",
+                 f"Live at {rng.choice(list(COUNTRIES))} {rng.randint(1970, 2024)}",
+                 f"Greatest Hits, Vol. {rng.randint(1, 4)}")[form]
+        yield [album_id, title, artist_id]
+
+
+def _tracks(seed: int, counts: dict[str, int], video: bytearray) -> Iterator[list]:
+    rng = _rng(seed, "Track")
+    composers = [f"{f} {last}" for c in COUNTRIES.values() for f in c[3][0][:2] for last in c[3][1][:2]]
+    albums = counts["Album"]
+    for track_id in range(1, counts["Track"] + 1):
+        album_id = track_id if track_id <= albums else rng.randint(1, albums)  # every album has a track
+        media_type = rng.choices(range(1, 6), MEDIA_WEIGHTS)[0]
+        genre = rng.choices(range(1, 26), GENRE_WEIGHTS)[0]
+        is_video = media_type == VIDEO_MEDIA_TYPE
+        video[track_id] = is_video
+        name = rng.choice(TRACK_FORMS).format(a=rng.choice(ADJECTIVES), a2=rng.choice(ADJECTIVES),
+                                              n=rng.choice(NOUNS), n2=rng.choice(NOUNS), i=rng.randint(2, 4))
+        composer = None if rng.random() < 0.28 else ", ".join(rng.sample(composers, rng.randint(1, 3)))
+        milliseconds = rng.randint(1_200_000, 3_000_000) if is_video else rng.randint(120_000, 480_000)
+        yield [track_id, name, album_id, media_type, genre, composer, milliseconds, "1.99" if is_video else "0.99"]
+
+
+def _ascii(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.replace("ø", "o").replace("Ø", "O").replace("ł", "l").replace("Ł", "L"))
+    return "".join(ch for ch in folded if ch.isascii() and (ch.isalnum() or ch in ".-")).lower()
+
+
+def _customers(seed: int, counts: dict[str, int], addresses: list[Address]) -> Iterator[list]:
+    rng = _rng(seed, "Customer")
+    countries = list(COUNTRIES)
+    weights = [COUNTRIES[c][0] for c in countries]
+    for customer_id in range(1, counts["Customer"] + 1):
+        country = rng.choices(countries, weights)[0]
+        _, has_states, cities, (firsts, lasts), phone_prefix, domain = COUNTRIES[country]
+        city, state, postal = rng.choice(cities)
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        address = Address(f"{rng.randint(1, 9999)} {rng.choice(STREETS)}", city, state if has_states else None, country,
+                          None if rng.random() < 0.05 else postal)
+        addresses.append(address)
+        company = rng.choice(COMPANIES) if rng.random() < 0.2 else None
+        phone = None if rng.random() < 0.02 else f"{phone_prefix} ({rng.randint(10, 99)}) {rng.randint(1000, 9999)}-" \
+                                                  f"{rng.randint(1000, 9999)}"
+        email = f"{_ascii(first)}.{_ascii(last)}{customer_id}@{domain}"
+        yield [customer_id, first, last, company, address.address, address.city, address.state, address.country,
+               address.postal_code, phone, email]
+
+
+def _lines_per_invoice(rng: random.Random, invoices: int, lines: int) -> list[int]:
+    """Chinook's pattern of lines per invoice, nudged at random invoices until the total is exact."""
+    counts = [LINE_PATTERN[i % len(LINE_PATTERN)] for i in range(invoices)]
+    difference = lines - sum(counts)
+    if not invoices <= lines <= invoices * MAX_LINES:
+        raise ValueError(f"{lines} lines cannot spread over {invoices} invoices")
+    step = 1 if difference > 0 else -1
+    while difference:
+        i = rng.randrange(invoices)
+        if 1 <= counts[i] + step <= MAX_LINES:
+            counts[i] += step
+            difference -= step
+    return counts
+
+
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _write_invoices(out_dir: Path, seed: int, counts: dict[str, int], addresses: list[Address], video: bytearray,
+                    daily: bool, bar: tqdm) -> None:
+    rng = _rng(seed, "Invoice")
+    invoices, tracks = counts["Invoice"], counts["Track"]
+    lines_per_invoice = _lines_per_invoice(rng, invoices, counts["InvoiceLine"])
+    span = (LAST_DAY - FIRST_DAY).days + 1
+    invoice_line_id = 0
+    with ExitStack() as files:
+        current_day: date | None = None
+        invoice_writer = line_writer = None
+        if not daily:
+            invoice_writer, line_writer = _open_pair(files, out_dir, None)
+        for index in range(invoices):
+            day = FIRST_DAY + timedelta(days=index * span // invoices)  # non-decreasing with the id
+            if daily and day != current_day:
+                files.close()
+                invoice_writer, line_writer = _open_pair(files, out_dir, day)
+                current_day = day
+            customer_id = rng.randint(1, len(addresses))
+            billing = addresses[customer_id - 1]
+            total = 0
+            start_track = rng.randint(1, tracks)
+            for n in range(lines_per_invoice[index]):
+                invoice_line_id += 1
+                track_id = (start_track + n * 37 - 1) % tracks + 1  # distinct tracks within an invoice
+                price = 199 if video[track_id] else 99
+                quantity = 2 if rng.random() < 0.03 else 1
+                total += price * quantity
+                line_writer.writerow([invoice_line_id, index + 1, track_id, _money(price), quantity])
+            invoice_writer.writerow([index + 1, customer_id, f"{day.isoformat()} 00:00:00", billing.address,
+                                     billing.city, billing.state or "", billing.country, billing.postal_code or "",
+                                     _money(total)])
+            bar.update(1 + lines_per_invoice[index])
+
+
+def _open_pair(files: ExitStack, out_dir: Path, day: date | None) -> tuple:
+    writers = []
+    for table_name in ("Invoice", "InvoiceLine"):
+        if day is None:
+            path = out_dir / f"{table_name}.csv"
+        else:
+            (out_dir / table_name).mkdir(exist_ok=True)
+            path = out_dir / table_name / f"{day.isoformat()}.csv"
+        writer = _writer(files.enter_context(path.open("w", encoding="utf-8", newline="")))
+        writer.writerow(_header(table_name))
+        writers.append(writer)
+    return tuple(writers)
