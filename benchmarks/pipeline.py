@@ -63,15 +63,13 @@ def run_stage(stage: str, home: Path) -> dict:
 
 def stage(name: str) -> dict:
     """Runs inside the child: one stage, through the same library code the assets call."""
-    from chinook_platform.defs.resources import resolved_resource
     from chinook_platform.lib.contract import TABLES
     from chinook_platform.lib.oltp_load import load_landed_file, loaded_versions, retry_awaiting_parent
 
     start = time.perf_counter()
     rows = 0
     if name == "oltp":
-        engine = resolved_resource("oltp").engine()
-        zone = resolved_resource("landing_zone").zone()
+        engine, zone = oltp_engine(), landing_zone()
         from chinook_platform.defs.landing.assets import landed_files_of
 
         for table in TABLES:
@@ -83,33 +81,59 @@ def stage(name: str) -> dict:
             retried = retry_awaiting_parent(engine, table)
             rows += retried.rows_resolved if retried else 0
     elif name == "lake":
-        engine = resolved_resource("oltp").engine()
-        store = resolved_resource("lake").store()
+        engine, store = oltp_engine(), lake_store()
         for table in TABLES:
             batch = store.extract(engine, table)
             rows += batch.rows if batch else 0
     elif name == "staging":
         from chinook_platform.lib.warehouse_staging import load_new_batches
 
-        store = resolved_resource("lake").store()
-        staging = resolved_resource("warehouse").staging()
+        store, staging = lake_store(), warehouse().staging()
         for table in TABLES:
             loaded = load_new_batches(staging, table, store.batches(table), lambda b, t=table: store.read(t, b),
                                       lambda b, t=table: store.uri(t, b.file))
             rows += sum(n for _, n in loaded)
     elif name == "dbt":
-        resolved_resource("warehouse").export_dbt_environment()
+        warehouse().export_dbt_environment()
         project = REPO / "sql" / "warehouse"
         subprocess.run([str(Path(sys.executable).with_name("dbt")), "build", "--quiet", "--project-dir", str(project),
                         "--profiles-dir", str(project), "--target-path", str(Path(os.environ["CHINOOK_HOME"]) / "dbt")],
                        check=True)
         import duckdb
 
-        with duckdb.connect(resolved_resource("warehouse").duckdb_path, read_only=True) as con:
+        with duckdb.connect(warehouse().duckdb_path, read_only=True) as con:
             rows = con.execute("select count(*) from analytics.fct_invoice_line").fetchone()[0]
     elif name == "pandas":
         rows = pandas_star_schema(Path(os.environ["CHINOOK_BENCH_SOURCE"]), Path(os.environ["CHINOOK_HOME"]))
     return {"rows": rows, "seconds": time.perf_counter() - start}
+
+
+def oltp_engine():  # noqa: ANN201
+    from chinook_platform.defs.resources import resolved_resource
+
+    with resolved_resource("oltp") as oltp:
+        return oltp.engine()
+
+
+def landing_zone():  # noqa: ANN201
+    from chinook_platform.defs.resources import resolved_resource
+
+    with resolved_resource("landing_zone") as landing:
+        return landing.zone()
+
+
+def lake_store():  # noqa: ANN201
+    from chinook_platform.defs.resources import resolved_resource
+
+    with resolved_resource("lake") as lake:
+        return lake.store()
+
+
+def warehouse():  # noqa: ANN201
+    from chinook_platform.defs.resources import resolved_resource
+
+    with resolved_resource("warehouse") as resource:
+        return resource
 
 
 def pandas_star_schema(source: Path, home: Path) -> int:

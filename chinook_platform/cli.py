@@ -23,9 +23,9 @@ def _land(args: argparse.Namespace) -> int:
     from chinook_platform.lib.landing_zone import classify, iter_csv_files, landing_zone_at
 
     source = Path(args.source)
-    landing = resolved_resource("landing_zone")
-    url = args.to or landing.url
-    zone = landing_zone_at(url, landing.s3.get_client() if url.startswith("s3://") else None)
+    with resolved_resource("landing_zone") as landing:
+        url = args.to or landing.url
+        zone = landing_zone_at(url, landing.s3.get_client() if url.startswith("s3://") else None)
     files = list(iter_csv_files(source))
     if not files:
         print(f"no CSV files under {source}", file=sys.stderr)
@@ -72,8 +72,8 @@ def _summary(_args: argparse.Namespace) -> int:
     from chinook_platform.lib import oltp_status
     from chinook_platform.lib.contract import TABLES
 
-    oltp = resolved_resource("oltp")
-    engine = oltp.engine()
+    with resolved_resource("oltp") as oltp:
+        engine = oltp.engine()
     with engine.connect() as conn:
         counts = {t.name: oltp_status.row_count(conn, t) for t in TABLES}
         quarantined = oltp_status.open_quarantine_counts(conn)

@@ -2,7 +2,10 @@
 
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
+from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
@@ -144,9 +147,11 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-def resolved_resource(name: str) -> dg.ConfigurableResource:
+@contextmanager
+def resolved_resource(name: str) -> Iterator[Any]:
     """A resource with its ``dg.EnvVar`` settings resolved, for use outside a Dagster run (the CLI)."""
-    return build_resources()[name].process_config_and_initialize()
+    with build_resources()[name].process_config_and_initialize_cm() as resource:
+        yield resource
 
 
 # Each warehouse setting, the environment variable that overrides it (dbt's profiles.yml reads the same
