@@ -25,6 +25,7 @@ METHODS = {
     "chinook load (validate + COPY + upsert)": "project",
     "pandas read_csv + to_sql (chunks of 10k)": "to_sql",
     "bare COPY, no validation (floor)": "copy",
+    "bare COPY into the same constrained schema": "copy_constrained",
 }
 
 
@@ -60,7 +61,7 @@ def child(method: str, folder: Path, url: str, schema: str) -> None:
     from chinook_platform.lib.oltp_database import create_oltp_engine
 
     files = [(t, folder / f"{t.csv_name}.csv") for t in TABLES]
-    engine = create_oltp_engine(url, schema=schema, create=method == "project")
+    engine = create_oltp_engine(url, schema=schema, create=method in ("project", "copy_constrained"))
     rows = 0
     start = time.perf_counter()
     if method == "project":
@@ -80,15 +81,22 @@ def child(method: str, folder: Path, url: str, schema: str) -> None:
     else:
         from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, sql_type
 
-        plain = sa.MetaData()
-        for table in TABLES:  # the contract's columns and types, without keys or checks
-            sa.Table(table.name, plain, *(sa.Column(c.name, sql_type(c)) for c in table.columns))
-        plain.create_all(engine)
+        if method == "copy":
+            plain = sa.MetaData()
+            for table in TABLES:  # the contract's columns and types, without keys or checks
+                sa.Table(table.name, plain, *(sa.Column(c.name, sql_type(c)) for c in table.columns))
+            plain.create_all(engine)
+        else:  # the platform's own tables: keys, foreign keys, checks and indexes, as the load writes them
+            with engine.begin() as conn:
+                for table in TABLES:
+                    conn.exec_driver_sql(f"alter table {table.name} alter column _load_id set default 0")
+        columns = {t.name: ", ".join(c.name for c in t.columns) for t in TABLES}
         with engine.begin() as conn:
             driver = conn.connection.driver_connection
             for table, path in files:
                 with driver.cursor() as cursor, path.open("rb") as source:
-                    with cursor.copy(f'copy "{table.name}" from stdin (format csv, header true)') as copy:
+                    statement = f'copy "{table.name}" ({columns[table.name]}) from stdin (format csv, header true)'
+                    with cursor.copy(statement) as copy:
                         while chunk := source.read(1 << 20):
                             copy.write(chunk)
                     rows += conn.execute(sa.select(sa.func.count()).select_from(CONTRACT_TABLES[table.name])).scalar()

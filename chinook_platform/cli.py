@@ -25,7 +25,7 @@ def _land(args: argparse.Namespace) -> int:
     source = Path(args.source)
     with resolved_resource("landing_zone") as landing:
         url = args.to or landing.url
-        zone = landing_zone_at(url, landing.s3.get_client() if url.startswith("s3://") else None)
+        zone = landing_zone_at(url, landing.s3_client() if url.startswith("s3://") else None)
     files = list(iter_csv_files(source))
     if not files:
         print(f"no CSV files under {source}", file=sys.stderr)
@@ -59,6 +59,7 @@ def _run(args: argparse.Namespace) -> int:
         result = job.execute_in_process(
             instance=instance,
             asset_selection=list(selection.resolve(definitions.resolve_asset_graph())),
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             raise_on_error=False,
         )
     _summary(argparse.Namespace())

@@ -53,10 +53,15 @@ class LandingZoneResource(dg.ConfigurableResource):
     """Where raw CSV files land: a local folder by default, ``s3://bucket/prefix`` when configured."""
 
     url: str
-    s3: S3Resource = S3Resource()
+    s3_endpoint_url: str = ""  # for S3-compatible servers (MinIO, LocalStack, moto); empty means AWS
+    s3_region: str = "us-east-1"
+
+    def s3_client(self) -> Any:
+        """A boto3 S3 client made by dagster-aws's S3Resource (credentials: the usual AWS chain)."""
+        return S3Resource(endpoint_url=self.s3_endpoint_url or None, region_name=self.s3_region).get_client()
 
     def zone(self) -> LandingZone:
-        return landing_zone_at(self.url, self.s3.get_client() if self.url.startswith("s3://") else None)
+        return landing_zone_at(self.url, self.s3_client() if self.url.startswith("s3://") else None)
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -126,20 +131,15 @@ def _from_env(variable: str, default: str) -> str | dg.EnvVar:
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
-    s3 = S3Resource(
-        endpoint_url=_from_env("CHINOOK_S3_ENDPOINT_URL", "") or None, region_name=_from_env("AWS_REGION", "us-east-1")
-    )
+    s3_settings = {"s3_endpoint_url": _from_env("CHINOOK_S3_ENDPOINT_URL", ""),
+                   "s3_region": _from_env("AWS_REGION", "us-east-1")}
     return {
         "oltp": OltpDatabase(
             url=_from_env("CHINOOK_OLTP_URL", default_oltp_url()),
             db_schema=_from_env("CHINOOK_OLTP_SCHEMA", ""),
         ),
-        "landing_zone": LandingZoneResource(url=_from_env("CHINOOK_LANDING_URL", default_landing_url()), s3=s3),
-        "lake": LakeResource(
-            url=_from_env("CHINOOK_LAKE_URL", default_lake_url()),
-            s3_endpoint_url=_from_env("CHINOOK_S3_ENDPOINT_URL", ""),
-            s3_region=_from_env("AWS_REGION", "us-east-1"),
-        ),
+        "landing_zone": LandingZoneResource(url=_from_env("CHINOOK_LANDING_URL", default_landing_url()), **s3_settings),
+        "lake": LakeResource(url=_from_env("CHINOOK_LAKE_URL", default_lake_url()), **s3_settings),
         "warehouse": WarehouseResource(**{
             field: _from_env(variable, default)
             for field, (variable, default) in WAREHOUSE_SETTINGS.items()

@@ -334,7 +334,7 @@ def validate_strings(columns: list[Column], strings: pa.Table, lines: np.ndarray
 
 
 def _mask(array: pa.Array) -> np.ndarray:
-    return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(pc.coalesce(array, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[tuple[np.ndarray, str]]]:

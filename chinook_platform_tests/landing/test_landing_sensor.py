@@ -7,7 +7,6 @@ import time
 import boto3
 import dagster as dg
 import pytest
-from dagster_aws.s3 import S3Resource
 
 from chinook_platform.defs.landing.sensors import MAX_RUNS_PER_TICK, landing_sensor
 from chinook_platform.defs.resources import LandingZoneResource
@@ -49,8 +48,7 @@ def test_the_cursor_stays_correct_and_small_over_many_objects():
 @pytest.fixture
 def s3_landing(s3_endpoint: str, s3_bucket: str) -> tuple[LandingZoneResource, boto3.client]:
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    resource = LandingZoneResource(url=f"s3://{s3_bucket}/landing",
-                                   s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1"))
+    resource = LandingZoneResource(url=f"s3://{s3_bucket}/landing", s3_endpoint_url=s3_endpoint)
     return resource, client
 
 
