@@ -1,0 +1,19 @@
+"""The dbt project (``sql/warehouse``) as dagster-dbt sees it, built once per process."""
+
+from functools import cache
+
+from dagster_dbt import DbtProject
+
+from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, warehouse_kind
+
+
+@cache
+def warehouse_dbt_project() -> DbtProject:
+    """The project with a manifest: re-parsed under ``dagster dev``, parsed once if missing (a fresh clone)."""
+    project = DbtProject(
+        project_dir=WAREHOUSE_PROJECT_DIR, profiles_dir=WAREHOUSE_PROJECT_DIR, target=warehouse_kind()
+    )
+    project.prepare_if_dev()
+    if not project.manifest_path.exists():
+        project.preparer.prepare(project)
+    return project

@@ -1,0 +1,76 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='invoice_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+{# Grain: one invoice (its latest version), with its line count. Incremental like fct_invoice_line. #}
+with changed_invoices as (
+
+    select invoice_id from {{ ref('stg_chinook__invoice') }}
+    where _load_id > {{ incremental_watermark() }}
+    union
+    select invoice_id from {{ ref('stg_chinook__invoice_line') }}
+    where _load_id > {{ incremental_watermark() }}
+
+),
+
+invoices as (
+
+    {{ latest_version(
+        ref('stg_chinook__invoice'), 'invoice_id',
+        where='invoice_id in (select invoice_id from changed_invoices)',
+    ) }}
+
+),
+
+lines as (
+
+    select
+        invoice_id,
+        count(*) as line_count,
+        sum(quantity) as quantity,
+        max(_load_id) as _load_id
+    from ({{ latest_version(
+        ref('stg_chinook__invoice_line'), 'invoice_line_id',
+        where='invoice_id in (select invoice_id from changed_invoices)',
+    ) }}) as latest_lines
+    group by invoice_id
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customer') }}
+
+),
+
+final as (
+
+    select
+        invoices.invoice_id,
+        customers.customer_key,
+        invoices.customer_id,
+        invoices.invoice_date,
+        cast(invoices.invoice_date as date) as date_day,
+        invoices.billing_city,
+        invoices.billing_state,
+        invoices.billing_country,
+        invoices.billing_postal_code,
+        coalesce(lines.line_count, 0) as line_count,
+        coalesce(lines.quantity, 0) as quantity,
+        invoices.total,
+        case
+            when lines._load_id > invoices._load_id then lines._load_id else invoices._load_id
+        end as _load_id
+    from invoices
+    left join lines on lines.invoice_id = invoices.invoice_id
+    left join customers
+        on customers.customer_id = invoices.customer_id
+        and invoices.invoice_date >= customers.valid_from
+        and invoices.invoice_date < customers.valid_to
+
+)
+
+select * from final

@@ -1,0 +1,73 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='invoice_line_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+{#
+    Grain: one invoice line (its latest version). Incremental: a run reads only the lines written, or whose
+    invoice was written, by OLTP loads after the newest already here (_load_id), then replaces those lines.
+#}
+with changed_lines as (
+
+    select invoice_line_id from {{ ref('stg_chinook__invoice_line') }}
+    where _load_id > {{ incremental_watermark() }}
+    union
+    select line_versions.invoice_line_id
+    from {{ ref('stg_chinook__invoice_line') }} as line_versions
+    inner join {{ ref('stg_chinook__invoice') }} as invoice_versions
+        on invoice_versions.invoice_id = line_versions.invoice_id
+    where invoice_versions._load_id > {{ incremental_watermark() }}
+
+),
+
+lines as (
+
+    {{ latest_version(
+        ref('stg_chinook__invoice_line'), 'invoice_line_id',
+        where='invoice_line_id in (select invoice_line_id from changed_lines)',
+    ) }}
+
+),
+
+invoices as (
+
+    {{ latest_version(
+        ref('stg_chinook__invoice'), 'invoice_id',
+        where='invoice_id in (select invoice_id from lines)',
+    ) }}
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customer') }}
+
+),
+
+final as (
+
+    select
+        lines.invoice_line_id,
+        lines.invoice_id,
+        customers.customer_key,
+        invoices.customer_id,
+        lines.track_id,
+        invoices.invoice_date,
+        cast(invoices.invoice_date as date) as date_day,
+        invoices.billing_country,
+        lines.quantity,
+        lines.unit_price,
+        cast(lines.unit_price * lines.quantity as numeric(12, 2)) as line_amount,
+        case when lines._load_id > invoices._load_id then lines._load_id else invoices._load_id end as _load_id
+    from lines
+    inner join invoices on invoices.invoice_id = lines.invoice_id
+    left join customers
+        on customers.customer_id = invoices.customer_id
+        and invoices.invoice_date >= customers.valid_from
+        and invoices.invoice_date < customers.valid_to
+
+)
+
+select * from final

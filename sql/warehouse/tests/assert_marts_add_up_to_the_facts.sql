@@ -1,0 +1,23 @@
+-- Monthly, country, genre and artist revenue each add up to the revenue in the facts.
+with facts as (
+
+    select sum(line_amount) as revenue from {{ ref('fct_invoice_line') }}
+
+),
+
+marts as (
+
+    select 'monthly' as mart, sum(revenue) as revenue from {{ ref('mart_monthly_revenue') }}
+    union all
+    select 'country', sum(revenue) from {{ ref('mart_country_sales') }}
+    union all
+    select 'genre', sum(revenue) from {{ ref('mart_genre_performance') }}
+    union all
+    select 'artist', sum(revenue) from {{ ref('mart_artist_performance') }}
+
+)
+
+select marts.mart
+from marts
+cross join facts
+where marts.revenue <> facts.revenue
