@@ -41,4 +41,4 @@ def defs() -> dg.Definitions:
         # and a subprocess per step would cost more than these steps do.
         dg.Definitions(executor=dg.in_process_executor),
     )
-    return loaded.map_asset_specs(func=_with_layer_policies)
+    return loaded.map_resolved_asset_specs(func=_with_layer_policies)

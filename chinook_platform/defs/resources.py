@@ -102,7 +102,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def export_dbt_environment(self) -> None:
         """Hand these settings to dbt, whose profiles.yml reads them from its environment."""
-        for field, (variable, _) in WAREHOUSE_SETTINGS.items():
+        for field, (variable, _) in warehouse_settings().items():
             os.environ[variable] = str(getattr(self, field))
 
     def _url(self, driver: str, host: str, port: str, user: str, password: str, dbname: str) -> sa.URL:
@@ -142,7 +142,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "lake": LakeResource(url=_from_env("CHINOOK_LAKE_URL", default_lake_url()), **s3_settings),
         "warehouse": WarehouseResource(**{
             field: _from_env(variable, default)
-            for field, (variable, default) in WAREHOUSE_SETTINGS.items()
+            for field, (variable, default) in warehouse_settings().items()
         }),
     }
 
@@ -154,25 +154,26 @@ def resolved_resource(name: str) -> Iterator[Any]:
         yield resource
 
 
-# Each warehouse setting, the environment variable that overrides it (dbt's profiles.yml reads the same
-# variables), and its default.
-WAREHOUSE_SETTINGS: dict[str, tuple[str, str]] = {
-    "target": ("CHINOOK_WAREHOUSE_TARGET", "duckdb"),
-    "duckdb_path": ("CHINOOK_WAREHOUSE_DUCKDB_PATH", default_warehouse_path()),
-    "pg_host": ("CHINOOK_WAREHOUSE_PG_HOST", "127.0.0.1"),
-    "pg_port": ("CHINOOK_WAREHOUSE_PG_PORT", "5432"),
-    "pg_user": ("CHINOOK_WAREHOUSE_PG_USER", "postgres"),
-    "pg_password": ("CHINOOK_WAREHOUSE_PG_PASSWORD", ""),
-    "pg_dbname": ("CHINOOK_WAREHOUSE_PG_DBNAME", "postgres"),
-    "redshift_host": ("CHINOOK_REDSHIFT_HOST", ""),
-    "redshift_port": ("CHINOOK_REDSHIFT_PORT", "5439"),
-    "redshift_user": ("CHINOOK_REDSHIFT_USER", ""),
-    "redshift_password": ("CHINOOK_REDSHIFT_PASSWORD", ""),
-    "redshift_dbname": ("CHINOOK_REDSHIFT_DBNAME", "dev"),
-    "redshift_iam_role": ("CHINOOK_REDSHIFT_IAM_ROLE", ""),
-    "staging_schema": ("CHINOOK_STAGING_SCHEMA", "staging"),
-    "analytics_schema": ("CHINOOK_WAREHOUSE_SCHEMA", "analytics"),
-}
+def warehouse_settings() -> dict[str, tuple[str, str]]:
+    """Each warehouse setting, the environment variable that overrides it (dbt's profiles.yml reads the same
+    variables), and its default."""
+    return {
+        "target": ("CHINOOK_WAREHOUSE_TARGET", "duckdb"),
+        "duckdb_path": ("CHINOOK_WAREHOUSE_DUCKDB_PATH", default_warehouse_path()),
+        "pg_host": ("CHINOOK_WAREHOUSE_PG_HOST", "127.0.0.1"),
+        "pg_port": ("CHINOOK_WAREHOUSE_PG_PORT", "5432"),
+        "pg_user": ("CHINOOK_WAREHOUSE_PG_USER", "postgres"),
+        "pg_password": ("CHINOOK_WAREHOUSE_PG_PASSWORD", ""),
+        "pg_dbname": ("CHINOOK_WAREHOUSE_PG_DBNAME", "postgres"),
+        "redshift_host": ("CHINOOK_REDSHIFT_HOST", ""),
+        "redshift_port": ("CHINOOK_REDSHIFT_PORT", "5439"),
+        "redshift_user": ("CHINOOK_REDSHIFT_USER", ""),
+        "redshift_password": ("CHINOOK_REDSHIFT_PASSWORD", ""),
+        "redshift_dbname": ("CHINOOK_REDSHIFT_DBNAME", "dev"),
+        "redshift_iam_role": ("CHINOOK_REDSHIFT_IAM_ROLE", ""),
+        "staging_schema": ("CHINOOK_STAGING_SCHEMA", "staging"),
+        "analytics_schema": ("CHINOOK_WAREHOUSE_SCHEMA", "analytics"),
+    }
 
 
 @dg.definitions

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from chinook_platform.defs.resources import LandingZoneResource
+from chinook_platform.lib.contract import TABLES
 from chinook_platform.lib.landing_cursor import LandingCursor, version_id
 from chinook_platform.lib.landing_zone import classify
 
@@ -24,11 +25,17 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZon
     cursor = LandingCursor.parse(context.cursor)
     fresh, next_cursor = cursor.new_files(landing_zone.zone().list_files(), MAX_RUNS_PER_TICK)
     run_requests = []
+    known = []
     for landed in fresh:
         target = classify(landed.key)
         if isinstance(target, str):
             context.log.warning(target)
-            continue
+        else:
+            known.append((target, landed))
+    # Parents before children (the contract lists tables in foreign-key order): files landed together then
+    # load without rows waiting in quarantine for a parent that is only a few runs behind.
+    order = {t.name: i for i, t in enumerate(TABLES)}
+    for target, landed in sorted(known, key=lambda pair: (order[pair[0].name], pair[1].last_modified, pair[1].key)):
         run_requests.append(
             dg.RunRequest(
                 run_key=f"{landed.key}@{version_id(landed)}",

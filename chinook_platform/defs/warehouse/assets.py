@@ -50,7 +50,16 @@ def warehouse_dbt_models(
 ) -> Iterator[Any]:
     """``dbt build`` of the selected models: staging views, dimensions, incremental facts and marts."""
     warehouse.export_dbt_environment()
-    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+    # Row counts come from our own query once dbt has exited: dagster-dbt's fetch_row_counts() keeps the dbt
+    # adapter's DuckDB connection open in this process, which then refuses every other connection to the file.
+    events = list(dbt.cli(["build"], context=context).stream())
+    staging = warehouse.staging()
+    for event in events:
+        if isinstance(event, dg.Output):
+            model = context.asset_key_for_output(event.output_name).path[-1]
+            [(rows,)] = staging.query(f"select count(*) from {warehouse.analytics_schema}.{model}")
+            event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+        yield event
 
 
 @dg.definitions
