@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The venv's tools (dbt, dagster) first on PATH, for everything make starts.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: install run test dev lint schema-sql benchmark clean
 

@@ -134,7 +134,7 @@ def _changed_rows(
         .where(target.c[LOAD_ID_COLUMN] > after, target.c[LOAD_ID_COLUMN] <= upto)
         .order_by(target.c[table.pk.name])
     )
-    result = conn.execution_options(stream_results=True, yield_per=EXTRACT_CHUNK_ROWS).execute(query)
+    result = conn.execute(query, execution_options={"stream_results": True, "yield_per": EXTRACT_CHUNK_ROWS})
     for partition in result.partitions():
         columns = list(zip(*partition, strict=True))
         yield pa.RecordBatch.from_arrays(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -39,6 +39,7 @@ RETRY_SOURCE = "quarantine (rows awaiting a parent)"
 # From this many staged rows on, PostgreSQL checks foreign keys once for the whole table (the constraint is
 # dropped and re-added inside the load's transaction) instead of with one trigger call per row per key.
 BULK_ROWS = 50_000
+ORPHAN_CHUNK_ROWS = 10_000  # rows quarantined per round trip
 
 
 @dataclass
@@ -152,7 +153,7 @@ def retry_awaiting_parent(engine: sa.Engine, table: Table) -> LoadResult | None:
         staging.index()
         # Rows that no longer validate (the contract changed) or stay orphaned keep waiting in quarantine.
         staging.discard(r.line_number for r in block.rejections)
-        staging.discard(row[SOURCE_ROW] for row, _, _ in staging.take_orphans())
+        staging.drop_orphans()
         superseded = staging.take_superseded({w.quarantine_id: w.load_id for w in waiting})
         _mark(conn, superseded, "superseded", result.load_id)
         staging.discard(row[SOURCE_ROW] for row, _, _ in staging.take_duplicates())
@@ -196,6 +197,7 @@ Quarantined = tuple[dict[str, Any], str | None, str]  # staged row, column at fa
 def _quarantine(
     conn: sa.Connection, result: LoadResult, rows: Iterable[Rejection | Quarantined], status: str
 ) -> None:
+    """Insert rejected rows into quarantine, in chunks (the rows may be streamed)."""
     records = []
     for row in rows:
         if isinstance(row, Rejection):
@@ -207,6 +209,10 @@ def _quarantine(
             {"table_name": result.table, "source_file": result.source_file, "line_number": line,
              "column_name": column, "reason": reason, "raw_row": raw, "status": status, "load_id": result.load_id}
         )
+        if len(records) == ORPHAN_CHUNK_ROWS:
+            conn.execute(quarantine.insert(), records)
+            result.rows_quarantined += len(records)
+            records = []
     if records:
         conn.execute(quarantine.insert(), records)
         result.rows_quarantined += len(records)
@@ -329,8 +335,8 @@ class _Staging:
         self.discard(row[SOURCE_ROW] for row, _, _ in taken)
         return taken
 
-    def take_orphans(self) -> list[Quarantined]:
-        """Remove rows whose foreign key has no parent row; return them with the reason."""
+    def _orphan_checks(self) -> list[tuple[Column, Table, sa.ColumnElement[bool]]]:
+        """Per foreign key in the file: (column, parent table, "this row's parent is missing")."""
         checks = []
         for column in self.table.foreign_keys:
             if column.name not in self.stage.c:
@@ -340,23 +346,37 @@ class _Staging:
             value = self.stage.c[column.name]
             missing = sa.and_(value.is_not(None), ~sa.exists().where(parent.c[parent_table.pk.name] == value))
             checks.append((column, parent_table, missing))
+        return checks
+
+    def take_orphans(self) -> Iterator[Quarantined]:
+        """Yield the rows whose foreign key has no parent row, with the reason; then remove them.
+
+        Streamed in chunks: a file whose parents have not arrived at all may be entirely orphaned.
+        """
+        checks = self._orphan_checks()
         if not checks:
-            return []
+            return
+        orphaned = sa.or_(*(missing for _, _, missing in checks))
         flags = [sa.case((missing, 1), else_=0).label(f"_missing_{c.name}") for c, _, missing in checks]
-        found = self.conn.execute(
-            sa.select(self.stage, *flags).where(sa.or_(*(missing for _, _, missing in checks)))
-        ).all()
-        taken = []
-        for r in found:
+        rows = self.conn.execute(
+            sa.select(self.stage, *flags).where(orphaned),
+            execution_options={"stream_results": True, "yield_per": ORPHAN_CHUNK_ROWS},
+        )
+        for r in rows:
             row = dict(r._mapping)
             at_fault = [(c, p) for c, p, _ in checks if row.pop(f"_missing_{c.name}")]
             reason = "; ".join(
                 f"{c.csv_name}: {p.csv_name} {row[c.name]} does not exist (yet): the row loads once it arrives"
                 for c, p in at_fault
             )
-            taken.append((row, at_fault[0][0].csv_name, reason))
-        self.discard(row[SOURCE_ROW] for row, _, _ in taken)
-        return taken
+            yield row, at_fault[0][0].csv_name, reason
+        self.conn.execute(self.stage.delete().where(orphaned))
+
+    def drop_orphans(self) -> None:
+        """Remove the rows whose parent is still missing, without reading them (retries keep them waiting)."""
+        checks = self._orphan_checks()
+        if checks:
+            self.conn.execute(self.stage.delete().where(sa.or_(*(missing for _, _, missing in checks))))
 
     def take_superseded(self, load_id_by_row: dict[int, int]) -> list[int]:
         """(Retries) remove rows whose key a newer load has written since they were quarantined."""

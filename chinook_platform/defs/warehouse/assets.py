@@ -4,9 +4,7 @@ dbt sources are the staging tables, mapped to the ``["staging", <table>]`` asset
 ``meta.dagster.asset_key``, so the lineage runs unbroken from landing to marts. dbt tests become asset checks.
 """
 
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -14,7 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from chinook_platform.defs.resources import WarehouseResource
 from chinook_platform.defs.staging.assets import WAREHOUSE_POOL
-from chinook_platform.defs.warehouse.project import warehouse_dbt_project
+from chinook_platform.defs.warehouse.project import DBT_EXECUTABLE, warehouse_dbt_project
 from chinook_platform.lib.environment import warehouse_kind
 
 
@@ -66,7 +64,5 @@ def warehouse_dbt_models(
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[warehouse_dbt_models],
-        # The dbt installed beside this Python, so it works without an activated virtual environment.
-        resources={"dbt": DbtCliResource(project_dir=warehouse_dbt_project(),
-                                         dbt_executable=str(Path(sys.executable).with_name("dbt")))},
+        resources={"dbt": DbtCliResource(project_dir=warehouse_dbt_project(), dbt_executable=DBT_EXECUTABLE)},
     )

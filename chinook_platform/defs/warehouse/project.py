@@ -1,10 +1,15 @@
 """The dbt project (``sql/warehouse``) as dagster-dbt sees it, built once per process."""
 
+import subprocess
+import sys
 from functools import cache
+from pathlib import Path
 
 from dagster_dbt import DbtProject
 
 from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
+
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 
 @cache
@@ -14,5 +19,10 @@ def warehouse_dbt_project() -> DbtProject:
     project = DbtProject(project_dir=WAREHOUSE_PROJECT_DIR, profiles_dir=WAREHOUSE_PROJECT_DIR)
     project.prepare_if_dev()
     if not project.manifest_path.exists():
-        project.preparer.prepare(project)
+        # A fresh clone: parse once with the dbt installed beside this Python (it need not be on PATH).
+        subprocess.run(
+            [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(project.project_dir),
+             "--profiles-dir", str(project.profiles_dir), "--target-path", str(project.target_path)],
+            check=True,
+        )
     return project
