@@ -47,61 +47,15 @@ purchases as (
 
 ),
 
-genre_spend as (
-
-    select
-        lines.customer_id,
-        tracks.genre_name,
-        sum(lines.line_amount) as spend,
-        sum(lines.quantity) as quantity
-    from lines
-    inner join tracks on tracks.track_id = lines.track_id
-    group by lines.customer_id, tracks.genre_name
-
-),
-
 favourite_genre as (
 
-    select customer_id, genre_name
-    from (
-        select
-            customer_id,
-            genre_name,
-            row_number() over (
-                partition by customer_id order by spend desc, quantity desc, genre_name asc
-            ) as preference
-        from genre_spend
-    ) as ranked
-    where preference = 1
-
-),
-
-artist_spend as (
-
-    select
-        lines.customer_id,
-        tracks.artist_name,
-        sum(lines.line_amount) as spend,
-        sum(lines.quantity) as quantity
-    from lines
-    inner join tracks on tracks.track_id = lines.track_id
-    group by lines.customer_id, tracks.artist_name
+    {{ customer_favourite('lines', 'tracks', 'genre_name') }}
 
 ),
 
 favourite_artist as (
 
-    select customer_id, artist_name
-    from (
-        select
-            customer_id,
-            artist_name,
-            row_number() over (
-                partition by customer_id order by spend desc, quantity desc, artist_name asc
-            ) as preference
-        from artist_spend
-    ) as ranked
-    where preference = 1
+    {{ customer_favourite('lines', 'tracks', 'artist_name') }}
 
 ),
 
