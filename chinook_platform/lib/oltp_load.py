@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import IO, Any
 
 import numpy as np
@@ -23,7 +24,14 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
-from chinook_platform.lib.contract import LOAD_ID_COLUMN, TABLES_BY_CSV_NAME, Column, ColumnType, Table
+from chinook_platform.lib.contract import (
+    LOAD_ID_COLUMN,
+    TABLES_BY_CSV_NAME,
+    TABLES_BY_NAME,
+    Column,
+    ColumnType,
+    Table,
+)
 from chinook_platform.lib.csv_validation import (
     SOURCE_ROW,
     FileRejected,
@@ -230,8 +238,6 @@ def _mark(conn: sa.Connection, quarantine_ids: list[int], status: str, load_id: 
 
 def _raw_row_json(table_name: str, staged: dict[str, Any]) -> str:
     """A staged (typed) row back as the JSON object of CSV fields that quarantine keeps."""
-    from chinook_platform.lib.contract import TABLES_BY_NAME
-
     def text(value: Any) -> str | None:
         if value is None:
             return None
@@ -250,6 +256,20 @@ def _raw_row_json(table_name: str, staged: dict[str, Any]) -> str:
 # --- the staging table ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
+def _stage_table(table_name: str, csv_names: tuple[str, ...]) -> sa.Table:
+    """The temporary staging table for a table and the columns a file has: one object per shape, so that
+    SQLAlchemy's compiled-statement cache serves every later file of that shape (daily files are many)."""
+    table = TABLES_BY_NAME[table_name]
+    return sa.Table(
+        f"stage_{table_name}",
+        sa.MetaData(),
+        sa.Column(SOURCE_ROW, sa.BigInteger()),
+        *[sa.Column(table.column(name).name, sql_type(table.column(name))) for name in csv_names],
+        prefixes=["TEMPORARY"],
+    )
+
+
 class _Staging:
     """A temporary table holding one load's validated rows until they are upserted."""
 
@@ -259,13 +279,7 @@ class _Staging:
         self.columns = columns
         self.dialect = conn.dialect.name
         self.target = CONTRACT_TABLES[table.name]
-        self.stage = sa.Table(
-            f"stage_{table.name}",
-            sa.MetaData(),
-            sa.Column(SOURCE_ROW, sa.BigInteger()),
-            *[sa.Column(c.name, sql_type(c)) for c in columns],
-            prefixes=["TEMPORARY"],
-        )
+        self.stage = _stage_table(table.name, tuple(c.csv_name for c in columns))
         self.stage.drop(conn, checkfirst=True)
         self.stage.create(conn)
         self.key = self.stage.c[table.pk.name]
@@ -300,7 +314,8 @@ class _Staging:
         return values.to_pylist()
 
     def index(self) -> None:
-        sa.Index(f"ix_{self.stage.name}_key", self.key).create(self.conn)
+        # Plain DDL: an sa.Index would attach itself to the shared staging Table object.
+        self.conn.exec_driver_sql(f'create index "ix_{self.stage.name}_key" on "{self.stage.name}" ("{self.key.name}")')
         if self.dialect == "postgresql":
             self.conn.exec_driver_sql(f'analyze "{self.stage.name}"')
 
