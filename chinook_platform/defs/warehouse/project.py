@@ -1,5 +1,6 @@
 """The dbt project (``sql/warehouse``) as dagster-dbt sees it, built once per process."""
 
+import os
 import subprocess
 import sys
 from functools import cache
@@ -10,6 +11,10 @@ from dagster_dbt import DbtProject
 from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
 
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+# dagster-dbt also starts `dbt` by name (its preparer under `dagster dev`, @dbt_assets' own resource): make the
+# dbt installed beside this Python reachable even when the virtual environment is not activated.
+if Path(DBT_EXECUTABLE).exists() and str(Path(DBT_EXECUTABLE).parent) not in os.environ["PATH"].split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([str(Path(DBT_EXECUTABLE).parent), os.environ["PATH"]])
 
 
 @cache
