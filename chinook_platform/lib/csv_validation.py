@@ -34,7 +34,7 @@ from chinook_platform.lib.contract import (
 )
 
 SOURCE_ROW = "_source_row"  # the line number (or quarantine id, for retries) each good row came from
-BLOCK_SIZE = 8 << 20
+BLOCK_SIZE = 2 << 20  # the streaming reader holds about 40 blocks' worth: this keeps a load near 300 MiB
 HEADER_PEEK = 1 << 20
 
 _INTEGER = r"^-?[0-9]{1,10}$"
