@@ -288,3 +288,25 @@ def test_bulk_loads_keep_foreign_keys_enforced(oltp_engine, tmp_path, monkeypatc
     with pytest.raises(sa.exc.IntegrityError), oltp_engine.begin() as conn:
         conn.execute(CONTRACT_TABLES["invoice_line"].insert().values(
             invoice_line_id=9, invoice_id=77, track_id=1, unit_price=Decimal("0.99"), quantity=1, _load_id=1))
+
+
+def test_rejected_rows_written_between_copy_segments_lose_no_good_row(oltp_engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_validation, "BLOCK_SIZE", 1024)  # many blocks ...
+    monkeypatch.setattr(oltp_load, "ORPHAN_CHUNK_ROWS", 5)  # ... and the COPY ended to quarantine every 5 rejections
+    load_parents(oltp_engine, tmp_path)
+    lines = [f"{i},1,1,0.99,{-1 if i % 7 == 0 else 1}" for i in range(1, 601)]
+    result = load(oltp_engine, tmp_path, "InvoiceLine", "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n"
+                  + "\n".join(lines) + "\n")
+    bad = [i for i in range(1, 601) if i % 7 == 0]
+    assert (result.rows_inserted, result.rows_quarantined) == (600 - len(bad), len(bad))
+    assert [r["invoice_line_id"] for r in rows(oltp_engine, "invoice_line")] == [i for i in range(1, 601)
+                                                                                 if i % 7]
+    assert [q["line_number"] for q in quarantined(oltp_engine)] == [i + 1 for i in bad]
+
+
+def test_a_key_repeated_in_a_file_and_already_loaded_is_updated_once_from_its_first_line(oltp_engine, tmp_path):
+    load(oltp_engine, tmp_path, "Artist", ARTISTS)
+    result = load(oltp_engine, tmp_path, "Artist", "ArtistId,Name\n2,Accept II\n2,Accept III\n", name="again.csv")
+    assert (result.rows_updated, result.rows_quarantined) == (1, 1)
+    assert rows(oltp_engine, "artist")[1]["name"] == "Accept II"
+    assert quarantined(oltp_engine)[0]["reason"].startswith("ArtistId: duplicate key 2 in this file (first on line 2")
