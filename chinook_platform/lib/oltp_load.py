@@ -501,18 +501,21 @@ class _Staging:
     def upsert(self, load_id: int) -> tuple[int, int, int]:
         """Update changed rows and insert new ones; returns (inserted, updated, staged).
 
-        For a large batch on PostgreSQL the table's foreign keys (and, when the batch is at least as large as
-        the table, its secondary indexes) are dropped and re-created around the writes, all inside this
-        transaction: PostgreSQL then validates and builds them in one set-based pass (its documented advice
-        for bulk loads), and no other session ever sees the table without them (it waits on the lock).
+        For a large batch the table's secondary indexes (when the batch is at least as large as the table) and,
+        on PostgreSQL, its foreign keys are dropped and re-created around the writes, all inside this
+        transaction: the database then builds and validates them in one set-based pass (PostgreSQL's and
+        SQLite's advice for bulk loads), and no other session ever sees the table without them (it waits on
+        the lock). SQLite cannot drop a foreign key; it checks them row by row.
         """
         staged = self.conn.execute(sa.select(sa.func.count()).select_from(self.stage)).scalar_one()
         foreign_keys: list[sa.ForeignKeyConstraint] = []
         indexes: list[sa.Index] = []
-        if self.dialect == "postgresql" and staged >= BULK_ROWS:
-            foreign_keys = sorted(
-                (c for c in self.target.constraints if isinstance(c, sa.ForeignKeyConstraint)), key=lambda c: c.name
-            )
+        if staged >= BULK_ROWS:
+            if self.dialect == "postgresql":
+                foreign_keys = sorted(
+                    (c for c in self.target.constraints if isinstance(c, sa.ForeignKeyConstraint)),
+                    key=lambda c: c.name,
+                )
             existing = self.conn.execute(sa.select(sa.func.count()).select_from(self.target)).scalar_one()
             if staged >= existing:  # rebuilding costs less than maintaining them row by row
                 indexes = sorted(self.target.indexes, key=lambda i: i.name)

@@ -278,13 +278,15 @@ def test_a_new_version_of_a_file_replaces_its_open_quarantine(oltp_engine, tmp_p
     assert rows(oltp_engine, "artist")[-1]["name"] == "Fixed"
 
 
-def test_bulk_loads_keep_foreign_keys_enforced(oltp_engine, tmp_path, monkeypatch):
+def test_bulk_loads_keep_foreign_keys_and_indexes(oltp_engine, tmp_path, monkeypatch):
     monkeypatch.setattr(oltp_load, "BULK_ROWS", 1)  # take the bulk path (on PostgreSQL) even for two rows
     load_parents(oltp_engine, tmp_path)
     early = load(oltp_engine, tmp_path, "InvoiceLine", INVOICE_LINES + "3,77,1,0.99,1\n")
     assert (early.rows_inserted, early.rows_quarantined) == (2, 1)
     foreign_keys = sa.inspect(oltp_engine).get_foreign_keys("invoice_line")
     assert sorted(fk["referred_table"] for fk in foreign_keys) == ["invoice", "track"]
+    indexes = {i["name"] for i in sa.inspect(oltp_engine).get_indexes("invoice_line")}
+    assert indexes == {i.name for i in CONTRACT_TABLES["invoice_line"].indexes}  # rebuilt after the bulk insert
     with pytest.raises(sa.exc.IntegrityError), oltp_engine.begin() as conn:
         conn.execute(CONTRACT_TABLES["invoice_line"].insert().values(
             invoice_line_id=9, invoice_id=77, track_id=1, unit_price=Decimal("0.99"), quantity=1, _load_id=1))
