@@ -22,15 +22,26 @@ LAYER_FRESHNESS: dict[str, dg.FreshnessPolicy] = {
 
 # Landing assets are driven by the landing sensor; every later layer follows its parents.
 SELF_UPDATING_LAYERS = ("oltp", "lake", "staging", "warehouse", "marts")
+OWNERS = ["team:chinook-platform"]
 
 
 def _with_layer_policies(spec: dg.AssetSpec) -> dg.AssetSpec:
-    attributes: dict = {}
+    attributes: dict = {"owners": [*spec.owners, *(o for o in OWNERS if o not in spec.owners)]}
     if spec.group_name in LAYER_FRESHNESS:
         attributes["freshness_policy"] = LAYER_FRESHNESS[spec.group_name]
     if spec.group_name in SELF_UPDATING_LAYERS:
         attributes["automation_condition"] = dg.AutomationCondition.eager()
-    return spec.replace_attributes(**attributes) if attributes else spec
+    return spec.replace_attributes(**attributes)
+
+
+def _with_code_references(loaded: dg.Definitions) -> dg.Definitions:
+    """Every asset linked to the source that defines it (the UI's "code" link)."""
+    return dg.Definitions.merge(
+        dg.Definitions(assets=dg.with_source_code_references(list(loaded.assets or []))),
+        dg.Definitions(asset_checks=loaded.asset_checks, jobs=loaded.jobs, schedules=loaded.schedules,
+                       sensors=loaded.sensors, resources=loaded.resources, executor=loaded.executor,
+                       loggers=loaded.loggers, metadata=loaded.metadata),
+    )
 
 
 @dg.definitions
@@ -41,4 +52,4 @@ def defs() -> dg.Definitions:
         # and a subprocess per step would cost more than these steps do.
         dg.Definitions(executor=dg.in_process_executor),
     )
-    return loaded.map_resolved_asset_specs(func=_with_layer_policies)
+    return _with_code_references(loaded).map_resolved_asset_specs(func=_with_layer_policies)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
@@ -62,3 +64,10 @@ def test_every_layer_has_its_freshness_policy_and_later_layers_automate(definiti
         assert node.freshness_policy == LAYER_FRESHNESS[node.group_name], node.key
         assert (node.automation_condition is not None) == (node.group_name != "landing"), node.key
         assert node.description, f"{node.key} has no description"
+
+
+def test_every_asset_has_an_owner_and_a_link_to_its_code(definitions):
+    for node in definitions.resolve_asset_graph().asset_nodes:
+        assert "team:chinook-platform" in node.owners, node.key
+        references = node.metadata["dagster/code_references"].code_references
+        assert references and all(Path(r.file_path).exists() for r in references), node.key
