@@ -1,9 +1,11 @@
 """Load landed CSV files into the OLTP database: validated, idempotent, one transaction per file.
 
-For each file: stream validated blocks into a temporary staging table (``COPY`` on PostgreSQL), quarantine
-rows whose key repeats within the file or whose parent does not exist (yet), then upsert set-based by
-primary key: new rows inserted, changed rows updated, unchanged rows untouched. Rows rejected only for a
-missing parent are retried on every later load of their table.
+For each file: stream validated blocks into a temporary staging table (one ``COPY`` on PostgreSQL, fed while the
+next block is validated), quarantine rows whose key repeats within the file or whose parent does not exist
+(yet), then upsert set-based by primary key: new rows inserted, changed rows updated, unchanged rows untouched.
+On PostgreSQL the database's own constraints find repeats (a unique index on the staged keys) and missing
+parents (the foreign keys, under a savepoint), so only a file that has them pays for finding which rows.
+Rows rejected only for a missing parent are retried on every later load of their table.
 """
 
 from __future__ import annotations
@@ -50,10 +52,10 @@ RETRY_SOURCE = "quarantine (rows awaiting a parent)"
 # From this many staged rows on, PostgreSQL checks foreign keys once for the whole table (the constraint is
 # dropped and re-added inside the load's transaction) instead of with one trigger call per row per key.
 BULK_ROWS = 50_000
-ORPHAN_CHUNK_ROWS = 10_000  # rows quarantined per round trip
+QUARANTINE_CHUNK_ROWS = 10_000  # rejected rows held, and quarantined per round trip
 WORK_MEM = "128MB"
-FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL's SQLSTATE
 MAINTENANCE_WORK_MEM = "256MB"
+FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL's SQLSTATE
 
 
 @dataclass
@@ -115,7 +117,7 @@ def load_landed_file(
                     staging.write(block.good)
                     rejected.extend(block.rejections)
                     result.rows_read += block.rows_read
-                    if len(rejected) >= ORPHAN_CHUNK_ROWS:
+                    if len(rejected) >= QUARANTINE_CHUNK_ROWS:
                         staging.end_copy()
                         _quarantine(conn, result, rejected, "rejected")
                         rejected = []
@@ -273,7 +275,7 @@ def _quarantine(
             {"table_name": result.table, "source_file": result.source_file, "line_number": line,
              "column_name": column, "reason": reason, "raw_row": raw, "status": status, "load_id": result.load_id}
         )
-        if len(records) == ORPHAN_CHUNK_ROWS:
+        if len(records) == QUARANTINE_CHUNK_ROWS:
             conn.execute(quarantine.insert(), records)
             result.rows_quarantined += len(records)
             records = []
@@ -467,7 +469,7 @@ class _Staging:
         flags = [sa.case((missing, 1), else_=0).label(f"_missing_{c.name}") for c, _, missing in checks]
         rows = self.conn.execute(
             sa.select(self.stage, *flags).where(orphaned),
-            execution_options={"stream_results": True, "yield_per": ORPHAN_CHUNK_ROWS},
+            execution_options={"stream_results": True, "yield_per": QUARANTINE_CHUNK_ROWS},
         )
         for r in rows:
             row = dict(r._mapping)

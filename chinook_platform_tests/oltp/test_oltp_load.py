@@ -294,7 +294,7 @@ def test_bulk_loads_keep_foreign_keys_and_indexes(oltp_engine, tmp_path, monkeyp
 
 def test_rejected_rows_written_between_copy_segments_lose_no_good_row(oltp_engine, tmp_path, monkeypatch):
     monkeypatch.setattr(csv_validation, "BLOCK_SIZE", 1024)  # many blocks ...
-    monkeypatch.setattr(oltp_load, "ORPHAN_CHUNK_ROWS", 5)  # ... and the COPY ended to quarantine every 5 rejections
+    monkeypatch.setattr(oltp_load, "QUARANTINE_CHUNK_ROWS", 5)  # ... the COPY ended to quarantine every 5 rejections
     load_parents(oltp_engine, tmp_path)
     lines = [f"{i},1,1,0.99,{-1 if i % 7 == 0 else 1}" for i in range(1, 601)]
     result = load(oltp_engine, tmp_path, "InvoiceLine", "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n"
