@@ -5,18 +5,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
+from chinook_platform.lib import lake as lake_module
 from chinook_platform.lib.contract import TABLES, table
 from chinook_platform.lib.lake import LakeStore, parquet_schema, s3_filesystem
+from chinook_platform.lib.oltp_schema import load_log
 from chinook_platform.lib.warehouse_staging import (
     DuckDBStaging,
     PostgresStaging,
     load_new_batches,
     redshift_load_statements,
 )
-from chinook_platform_tests.oltp.test_oltp_load import ARTISTS, INVOICE_LINES, PARENTS, load
+from chinook_platform_tests.oltp.test_oltp_load import ARTISTS, INVOICE_LINES, PARENTS, load, rows
 
 
 @pytest.fixture
@@ -48,6 +51,37 @@ def test_parquet_keeps_the_contracts_exact_types(loaded_oltp, tmp_path):
     assert data.column("total").to_pylist() == [Decimal("1.98")]
     assert data.column("billing_postal_code").to_pylist() == ["01067"]
     assert data.schema.equals(parquet_schema(table("Invoice")), check_metadata=False)
+
+
+def test_every_value_reaches_the_lake_exactly_across_chunks(oltp_engine, tmp_path, monkeypatch):
+    """Nulls that begin only after the first chunk, money at the edges of decimal(10, 2), the load times."""
+    monkeypatch.setattr(lake_module, "EXTRACT_CHUNK_ROWS", 4)  # SQLite streams in chunks of this many rows
+    customers = ["CustomerId,FirstName,LastName,Company,Address,City,State,Country,PostalCode,Phone,Email"]
+    for i in range(1, 31):
+        company, state = ("", "") if i <= 20 else (f"Firm {i}", "SP" if i % 2 else "")
+        customers.append(f"{i},First{i},Last{i},{company},Street {i},City,{state},Brazil,,,c{i}@example.com")
+    invoices = ["InvoiceId,CustomerId,InvoiceDate,BillingAddress,BillingCity,BillingState,BillingCountry,"
+                "BillingPostalCode,Total"]
+    totals = ["0.01", "99999999.99", "1.10", "0.00", "12345.67", "0.99", "3.30", "10.00", "7.77"]
+    for i, total in enumerate(totals, start=1):
+        invoices.append(f"{i},{i},2021-01-0{i} 13:14:15,Street,City,,Brazil,{'0106' if i % 2 else ''},{total}")
+    load(oltp_engine, tmp_path / "landing", "Customer", "\n".join(customers) + "\n")
+    load(oltp_engine, tmp_path / "landing", "Invoice", "\n".join(invoices) + "\n")
+    lake = LakeStore(str(tmp_path / "lake"))
+    with oltp_engine.connect() as conn:
+        loaded_at = dict(conn.execute(sa.select(load_log.c.load_id, load_log.c.loaded_at)).all())
+    for name in ("Customer", "Invoice"):
+        batch = lake.extract(oltp_engine, table(name))
+        lake_rows = lake.read(table(name), batch).to_pylist()
+        without_load_time = [{k: v for k, v in r.items() if k != "_loaded_at"} for r in lake_rows]
+        assert without_load_time == rows(oltp_engine, table(name).name)
+        assert all(r["_loaded_at"] == loaded_at[r["_load_id"]] for r in lake_rows)
+        if oltp_engine.dialect.name == "sqlite":
+            assert pq.ParquetFile(lake.path(table(name), batch.file)).metadata.num_row_groups == -(-len(lake_rows) // 4)
+    companies = [r["company"] for r in lake.read(table("Customer"), lake.batches(table("Customer"))[0]).to_pylist()]
+    assert companies[:20] == [None] * 20 and companies[20:] == [f"Firm {i}" for i in range(21, 31)]
+    totals_in_lake = lake.read(table("Invoice"), lake.batches(table("Invoice"))[0]).column("total").to_pylist()
+    assert totals_in_lake == [Decimal(t) for t in totals]
 
 
 def test_the_lake_works_the_same_on_s3(loaded_oltp, s3_endpoint, s3_bucket):
