@@ -111,7 +111,7 @@ def test_staging_loads_each_batch_once_and_keeps_every_version(loaded_oltp, tmp_
     artist = table("Artist")
 
     def stage() -> list:
-        return load_new_batches(staging_warehouse, artist, lake.batches(artist), lambda b: lake.read(artist, b),
+        return load_new_batches(staging_warehouse, artist, lake.batches(artist), lambda b: lake.stream(artist, b),
                                 lambda b: lake.uri(artist, b.file))
 
     lake.extract(loaded_oltp, artist)
@@ -130,11 +130,27 @@ def test_every_table_stages_with_its_contract_types(loaded_oltp, tmp_path, stagi
     lake = LakeStore(str(tmp_path / "lake"))
     for t in TABLES:
         lake.extract(loaded_oltp, t)
-        load_new_batches(staging_warehouse, t, lake.batches(t), lambda b, t=t: lake.read(t, b),
+        load_new_batches(staging_warehouse, t, lake.batches(t), lambda b, t=t: lake.stream(t, b),
                          lambda b, t=t: lake.uri(t, b.file))
     [(total, postal)] = staging_warehouse.query(
         f"select total, billing_postal_code from {staging_warehouse.schema}.invoice")
     assert (Decimal(total), postal) == (Decimal("1.98"), "01067")
+
+
+def test_a_batch_of_many_chunks_stages_whole_and_once(oltp_engine, tmp_path, staging_warehouse, monkeypatch):
+    monkeypatch.setattr(lake_module, "EXTRACT_CHUNK_ROWS", 2)  # written and streamed two rows at a time
+    artists = "ArtistId,Name\n" + "".join(f"{i},Artist {i}\n" for i in range(1, 12))
+    load(oltp_engine, tmp_path / "landing", "Artist", artists)
+    lake, artist = LakeStore(str(tmp_path / "lake")), table("Artist")
+    batch = lake.extract(oltp_engine, artist)
+    assert len(list(lake.stream(artist, batch))) == 6
+    loaded = load_new_batches(staging_warehouse, artist, lake.batches(artist), lambda b: lake.stream(artist, b),
+                              lambda b: lake.uri(artist, b.file))
+    assert loaded == [(batch, 11)]
+    schema = staging_warehouse.schema
+    assert staging_warehouse.query(f"select count(*), count(distinct artist_id), min(_batch_id), max(_batch_id) "
+                                   f"from {schema}.artist") == [(11, 11, batch.batch_id, batch.batch_id)]
+    assert staging_warehouse.query(f"select row_count from {schema}._batches") == [(11,)]
 
 
 def test_redshift_staging_copies_parquet_from_s3_with_the_iam_role():
