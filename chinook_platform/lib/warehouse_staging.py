@@ -89,7 +89,8 @@ class DuckDBStaging:
         import duckdb
 
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(self.path)
+        # Staging tables promise no row order, and DuckDB loads in parallel when it need not keep one.
+        return duckdb.connect(self.path, config={"preserve_insertion_order": False})
 
     def loaded_batches(self, table: Table) -> set[str]:
         with self._connect() as con:
