@@ -195,6 +195,25 @@ def test_dimensions_cover_every_fact(sample_warehouse):
     assert orphans == 0
 
 
+def test_building_again_with_nothing_new_changes_nothing(sample_warehouse):
+    """The second build runs the incremental models' incremental SQL (on DuckDB and PostgreSQL alike)."""
+    checks = {
+        "dim_customer": "count(*), count(distinct customer_key)",
+        "dim_track": "count(*), sum(album_id), count(distinct artist_name)",
+        "fct_invoice_line": "count(*), sum(line_amount), sum(track_id)",
+        "fct_invoice": "count(*), sum(line_count), sum(total)",
+        "mart_single_customer_view": "count(*), sum(invoice_count), count(distinct favourite_artist)",
+        "mart_artist_performance": "count(*), sum(customers), sum(revenue_rank)",
+    }
+
+    def figures() -> dict[str, list[tuple]]:
+        return {model: sample_warehouse.query(f"select {sql} from analytics.{model}") for model, sql in checks.items()}
+
+    before = figures()
+    sample_warehouse.materialize_all()
+    assert figures() == before
+
+
 def test_a_new_day_a_changed_customer_and_a_renamed_artist_build_incrementally(tmp_path, monkeypatch):
     """Land all but the last day; build; land the last day, a customer who moved, a renamed artist and a track in
     another genre; build again."""
