@@ -103,10 +103,10 @@ class LakeStore:
         return pq.read_table(self.path(table, batch.file), filesystem=self.fs, schema=parquet_schema(table))
 
     def stream(self, table: Table, batch: LakeBatch) -> pa.RecordBatchReader:
-        """The batch one row group at a time, so whoever reads it never holds the whole file in memory."""
-        return pa.RecordBatchReader.from_batches(parquet_schema(table), self._row_groups(table, batch))
+        """The batch in chunks of ``EXTRACT_CHUNK_ROWS`` rows, so whoever reads it never holds the whole file."""
+        return pa.RecordBatchReader.from_batches(parquet_schema(table), self._chunks(table, batch))
 
-    def _row_groups(self, table: Table, batch: LakeBatch) -> Iterator[pa.RecordBatch]:
+    def _chunks(self, table: Table, batch: LakeBatch) -> Iterator[pa.RecordBatch]:
         with self.fs.open_input_file(self.path(table, batch.file)) as file:
             yield from pq.ParquetFile(file).iter_batches(batch_size=EXTRACT_CHUNK_ROWS)
 
