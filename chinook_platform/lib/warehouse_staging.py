@@ -67,7 +67,8 @@ class StagingWarehouse(Protocol):
 
     def loaded_batches(self, table: Table) -> set[str]: ...
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.Table], uri: str) -> int: ...
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str) -> int:
+        ...
 
     def row_count(self, table: Table) -> int: ...
 
@@ -75,7 +76,7 @@ class StagingWarehouse(Protocol):
 
 
 class DuckDBStaging:
-    """The embedded default: a DuckDB file. Rows arrive as Arrow tables (zero-copy into DuckDB)."""
+    """The embedded default: a DuckDB file. Rows arrive as a stream of Arrow batches, which DuckDB scans."""
 
     engine = "duckdb"
 
@@ -88,7 +89,8 @@ class DuckDBStaging:
         import duckdb
 
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(self.path)
+        # Staging tables promise no row order, and DuckDB loads in parallel when it need not keep one.
+        return duckdb.connect(self.path, config={"preserve_insertion_order": False})
 
     def loaded_batches(self, table: Table) -> set[str]:
         with self._connect() as con:
@@ -99,16 +101,17 @@ class DuckDBStaging:
             ).fetchall()
         return {b for (b,) in found}
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.Table], uri: str) -> int:
-        incoming = rows()
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str) -> int:
         with self._connect() as con:
             con.begin()
-            con.register("incoming", incoming)
-            con.execute(f"insert into {self.schema}.{table.name} select *, ? from incoming", [batch.batch_id])
+            con.register("incoming", rows())
+            [(loaded,)] = con.execute(
+                f"insert into {self.schema}.{table.name} select *, ? from incoming", [batch.batch_id]
+            ).fetchall()
             con.execute(f"insert into {self.schema}.{LEDGER} values (?, ?, ?, current_timestamp)",
-                        [table.name, batch.batch_id, incoming.num_rows])
+                        [table.name, batch.batch_id, loaded])
             con.commit()
-        return incoming.num_rows
+        return loaded
 
     def row_count(self, table: Table) -> int:
         return self.query(f"select count(*) from {self.schema}.{table.name}")[0][0]
@@ -139,22 +142,25 @@ class PostgresStaging:
             )
             return {b for (b,) in found}
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.Table], uri: str) -> int:
-        incoming = rows()
-        incoming = incoming.append_column(BATCH_ID_COLUMN, pa.array([batch.batch_id] * incoming.num_rows))
-        buffer = io.BytesIO()
-        pacsv.write_csv(incoming, buffer, write_options=pacsv.WriteOptions(include_header=False))
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str) -> int:
+        loaded = 0
         with self.sql.begin() as conn:
             with (
                 conn.connection.driver_connection.cursor() as cursor,
                 cursor.copy(f"copy {self.schema}.{table.name} from stdin (format csv)") as copy,
             ):
-                copy.write(buffer.getbuffer())
+                for incoming in rows():  # one CSV chunk per Arrow batch: memory stays flat however big the batch
+                    batch_ids = pa.repeat(pa.scalar(batch.batch_id), incoming.num_rows)
+                    buffer = io.BytesIO()
+                    pacsv.write_csv(incoming.append_column(BATCH_ID_COLUMN, batch_ids), buffer,
+                                    write_options=pacsv.WriteOptions(include_header=False))
+                    copy.write(buffer.getbuffer())
+                    loaded += incoming.num_rows
             conn.execute(
                 sa.text(f"insert into {self.schema}.{LEDGER} values (:t, :b, :n, current_timestamp)"),
-                {"t": table.name, "b": batch.batch_id, "n": incoming.num_rows},
+                {"t": table.name, "b": batch.batch_id, "n": loaded},
             )
-        return incoming.num_rows
+        return loaded
 
     def row_count(self, table: Table) -> int:
         return self.query(f"select count(*) from {self.schema}.{table.name}")[0][0]
@@ -196,7 +202,7 @@ class RedshiftStaging(PostgresStaging):
             )
             return {b for (b,) in found}
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.Table], uri: str) -> int:
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str) -> int:
         if not uri.startswith("s3://"):
             raise ValueError(f"Redshift loads from S3 only; the lake is at {uri} (set CHINOOK_LAKE_URL=s3://...)")
         with self.sql.begin() as conn:
@@ -207,7 +213,8 @@ class RedshiftStaging(PostgresStaging):
 
 
 def load_new_batches(
-    warehouse: StagingWarehouse, table: Table, batches: list[LakeBatch], read: Callable[[LakeBatch], pa.Table],
+    warehouse: StagingWarehouse, table: Table, batches: list[LakeBatch],
+    read: Callable[[LakeBatch], pa.RecordBatchReader],
     uri: Callable[[LakeBatch], str],
 ) -> list[tuple[LakeBatch, int]]:
     """Load every lake batch the warehouse has not loaded yet, oldest first; returns (batch, rows) loaded."""

@@ -5,18 +5,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
+from chinook_platform.lib import lake as lake_module
 from chinook_platform.lib.contract import TABLES, table
 from chinook_platform.lib.lake import LakeStore, parquet_schema, s3_filesystem
+from chinook_platform.lib.oltp_schema import load_log
 from chinook_platform.lib.warehouse_staging import (
     DuckDBStaging,
     PostgresStaging,
     load_new_batches,
     redshift_load_statements,
 )
-from chinook_platform_tests.oltp.test_oltp_load import ARTISTS, INVOICE_LINES, PARENTS, load
+from chinook_platform_tests.oltp.test_oltp_load import ARTISTS, INVOICE_LINES, PARENTS, load, rows
 
 
 @pytest.fixture
@@ -50,6 +53,37 @@ def test_parquet_keeps_the_contracts_exact_types(loaded_oltp, tmp_path):
     assert data.schema.equals(parquet_schema(table("Invoice")), check_metadata=False)
 
 
+def test_every_value_reaches_the_lake_exactly_across_chunks(oltp_engine, tmp_path, monkeypatch):
+    """Nulls that begin only after the first chunk, money at the edges of decimal(10, 2), the load times."""
+    monkeypatch.setattr(lake_module, "EXTRACT_CHUNK_ROWS", 4)  # SQLite streams in chunks of this many rows
+    customers = ["CustomerId,FirstName,LastName,Company,Address,City,State,Country,PostalCode,Phone,Email"]
+    for i in range(1, 31):
+        company, state = ("", "") if i <= 20 else (f"Firm {i}", "SP" if i % 2 else "")
+        customers.append(f"{i},First{i},Last{i},{company},Street {i},City,{state},Brazil,,,c{i}@example.com")
+    invoices = ["InvoiceId,CustomerId,InvoiceDate,BillingAddress,BillingCity,BillingState,BillingCountry,"
+                "BillingPostalCode,Total"]
+    totals = ["0.01", "99999999.99", "1.10", "0.00", "12345.67", "0.99", "3.30", "10.00", "7.77"]
+    for i, total in enumerate(totals, start=1):
+        invoices.append(f"{i},{i},2021-01-0{i} 13:14:15,Street,City,,Brazil,{'0106' if i % 2 else ''},{total}")
+    load(oltp_engine, tmp_path / "landing", "Customer", "\n".join(customers) + "\n")
+    load(oltp_engine, tmp_path / "landing", "Invoice", "\n".join(invoices) + "\n")
+    lake = LakeStore(str(tmp_path / "lake"))
+    with oltp_engine.connect() as conn:
+        loaded_at = dict(conn.execute(sa.select(load_log.c.load_id, load_log.c.loaded_at)).all())
+    for name in ("Customer", "Invoice"):
+        batch = lake.extract(oltp_engine, table(name))
+        lake_rows = lake.read(table(name), batch).to_pylist()
+        without_load_time = [{k: v for k, v in r.items() if k != "_loaded_at"} for r in lake_rows]
+        assert without_load_time == rows(oltp_engine, table(name).name)
+        assert all(r["_loaded_at"] == loaded_at[r["_load_id"]] for r in lake_rows)
+        if oltp_engine.dialect.name == "sqlite":
+            assert pq.ParquetFile(lake.path(table(name), batch.file)).metadata.num_row_groups == -(-len(lake_rows) // 4)
+    companies = [r["company"] for r in lake.read(table("Customer"), lake.batches(table("Customer"))[0]).to_pylist()]
+    assert companies[:20] == [None] * 20 and companies[20:] == [f"Firm {i}" for i in range(21, 31)]
+    totals_in_lake = lake.read(table("Invoice"), lake.batches(table("Invoice"))[0]).column("total").to_pylist()
+    assert totals_in_lake == [Decimal(t) for t in totals]
+
+
 def test_the_lake_works_the_same_on_s3(loaded_oltp, s3_endpoint, s3_bucket):
     lake = LakeStore(f"s3://{s3_bucket}/lake", s3_filesystem(s3_endpoint))
     batch = lake.extract(loaded_oltp, table("Customer"))
@@ -77,7 +111,7 @@ def test_staging_loads_each_batch_once_and_keeps_every_version(loaded_oltp, tmp_
     artist = table("Artist")
 
     def stage() -> list:
-        return load_new_batches(staging_warehouse, artist, lake.batches(artist), lambda b: lake.read(artist, b),
+        return load_new_batches(staging_warehouse, artist, lake.batches(artist), lambda b: lake.stream(artist, b),
                                 lambda b: lake.uri(artist, b.file))
 
     lake.extract(loaded_oltp, artist)
@@ -96,11 +130,27 @@ def test_every_table_stages_with_its_contract_types(loaded_oltp, tmp_path, stagi
     lake = LakeStore(str(tmp_path / "lake"))
     for t in TABLES:
         lake.extract(loaded_oltp, t)
-        load_new_batches(staging_warehouse, t, lake.batches(t), lambda b, t=t: lake.read(t, b),
+        load_new_batches(staging_warehouse, t, lake.batches(t), lambda b, t=t: lake.stream(t, b),
                          lambda b, t=t: lake.uri(t, b.file))
     [(total, postal)] = staging_warehouse.query(
         f"select total, billing_postal_code from {staging_warehouse.schema}.invoice")
     assert (Decimal(total), postal) == (Decimal("1.98"), "01067")
+
+
+def test_a_batch_of_many_chunks_stages_whole_and_once(oltp_engine, tmp_path, staging_warehouse, monkeypatch):
+    monkeypatch.setattr(lake_module, "EXTRACT_CHUNK_ROWS", 2)  # written and streamed two rows at a time
+    artists = "ArtistId,Name\n" + "".join(f"{i},Artist {i}\n" for i in range(1, 12))
+    load(oltp_engine, tmp_path / "landing", "Artist", artists)
+    lake, artist = LakeStore(str(tmp_path / "lake")), table("Artist")
+    batch = lake.extract(oltp_engine, artist)
+    assert len(list(lake.stream(artist, batch))) == 6
+    loaded = load_new_batches(staging_warehouse, artist, lake.batches(artist), lambda b: lake.stream(artist, b),
+                              lambda b: lake.uri(artist, b.file))
+    assert loaded == [(batch, 11)]
+    schema = staging_warehouse.schema
+    assert staging_warehouse.query(f"select count(*), count(distinct artist_id), min(_batch_id), max(_batch_id) "
+                                   f"from {schema}.artist") == [(11, 11, batch.batch_id, batch.batch_id)]
+    assert staging_warehouse.query(f"select row_count from {schema}._batches") == [(11,)]
 
 
 def test_redshift_staging_copies_parquet_from_s3_with_the_iam_role():

@@ -45,6 +45,15 @@ class Built:
             return warehouse.staging().query(sql.replace("analytics.", f"{self.schema}."))
 
 
+def rewrite_csv(path: Path, key: str, changes: dict[str, str]) -> None:
+    """Change some fields of the row whose first field is ``key`` in a landed CSV file."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = frame[frame.columns[0]] == key
+    for column, value in changes.items():
+        frame.loc[row, column] = value
+    frame.to_csv(path, index=False)
+
+
 def build(monkeypatch: pytest.MonkeyPatch, home: Path, landing: Path, engine: str, postgres_url: str | None) -> Built:
     monkeypatch.setenv("CHINOOK_HOME", str(home))
     monkeypatch.setenv("CHINOOK_LANDING_URL", str(landing))
@@ -186,8 +195,28 @@ def test_dimensions_cover_every_fact(sample_warehouse):
     assert orphans == 0
 
 
-def test_a_new_day_and_a_changed_customer_build_incrementally(tmp_path, monkeypatch):
-    """Land all but the last day; build; land the last day and a customer who moved; build again."""
+def test_building_again_with_nothing_new_changes_nothing(sample_warehouse):
+    """The second build runs the incremental models' incremental SQL (on DuckDB and PostgreSQL alike)."""
+    checks = {
+        "dim_customer": "count(*), count(distinct customer_key)",
+        "dim_track": "count(*), sum(album_id), count(distinct artist_name)",
+        "fct_invoice_line": "count(*), sum(line_amount), sum(track_id)",
+        "fct_invoice": "count(*), sum(line_count), sum(total)",
+        "mart_single_customer_view": "count(*), sum(invoice_count), count(distinct favourite_artist)",
+        "mart_artist_performance": "count(*), sum(customers), sum(revenue_rank)",
+    }
+
+    def figures() -> dict[str, list[tuple]]:
+        return {model: sample_warehouse.query(f"select {sql} from analytics.{model}") for model, sql in checks.items()}
+
+    before = figures()
+    sample_warehouse.materialize_all()
+    assert figures() == before
+
+
+def test_a_new_day_a_changed_customer_and_a_renamed_artist_build_incrementally(tmp_path, monkeypatch):
+    """Land all but the last day; build; land the last day, a customer who moved, a renamed artist and a track in
+    another genre; build again."""
     from chinook_platform.lib.generator import generate
 
     generate(tmp_path / "daily", scale=1, daily=True)
@@ -205,6 +234,7 @@ def test_a_new_day_and_a_changed_customer_build_incrementally(tmp_path, monkeypa
 
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         con.execute("update analytics.fct_invoice_line set billing_country = 'SENTINEL' where invoice_line_id = 1")
+        con.execute("update analytics.dim_track set composer = 'SENTINEL' where track_id = 2")  # artist 2, genre 3
 
     new_lines = (tmp_path / "daily" / "InvoiceLine" / last_day).read_text().count("\n") - 1
     for table_name in ("Invoice", "InvoiceLine"):
@@ -214,6 +244,8 @@ def test_a_new_day_and_a_changed_customer_build_incrementally(tmp_path, monkeypa
     moved[5] = "Reykjavík"  # City
     customers[1] = ",".join(moved)
     (landing / "Customer.csv").write_text("".join(customers))
+    rewrite_csv(landing / "Artist.csv", "1", {"Name": "Kathy Hansen Renamed"})
+    rewrite_csv(landing / "Track.csv", "1", {"GenreId": "3"})  # was 6
     built.materialize_all()
 
     [(facts_after, distinct)] = built.query(
@@ -229,3 +261,13 @@ def test_a_new_day_and_a_changed_customer_build_incrementally(tmp_path, monkeypa
     assert sentinel == "SENTINEL"  # the old fact was not rebuilt
     [(current_city,)] = built.query("select city from analytics.mart_single_customer_view where customer_id = 1")
     assert current_city == "Reykjavík"
+
+    # dim_track rebuilt the tracks of artist 1's albums and track 1, and only those.
+    albums = pd.read_csv(landing / "Album.csv")
+    album_ids = ", ".join(str(a) for a in albums.loc[albums["ArtistId"] == 1, "AlbumId"])
+    assert built.query(f"select distinct artist_name from analytics.dim_track where album_id in ({album_ids})") == [
+        ("Kathy Hansen Renamed",)]
+    assert built.query("select genre_id from analytics.dim_track where track_id = 1") == [(3,)]
+    assert built.query("select composer from analytics.dim_track where track_id = 2") == [("SENTINEL",)]
+    [(artist_in_mart,)] = built.query("select artist_name from analytics.mart_artist_performance where artist_id = 1")
+    assert artist_in_mart == "Kathy Hansen Renamed"

@@ -30,7 +30,7 @@ def build_staging_asset(table: Table) -> dg.AssetsDefinition:
         staging = warehouse.staging()
         loaded = load_new_batches(
             staging, table, store.batches(table),
-            read=lambda batch: store.read(table, batch), uri=lambda batch: store.uri(table, batch.file),
+            read=lambda batch: store.stream(table, batch), uri=lambda batch: store.uri(table, batch.file),
         )
         for batch, rows in loaded:
             context.log.info(f"loaded {rows} row(s) of {batch.file} into {staging.schema}.{table.name}")

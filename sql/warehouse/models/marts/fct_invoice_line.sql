@@ -8,8 +8,11 @@
 {#
     Grain: one invoice line (its latest version). Incremental: a run reads only the lines written, or whose
     invoice was written, by OLTP loads after the newest already here (_load_id), then replaces those lines.
+    A full build takes every line as it is, without working out what changed.
 #}
-with changed_lines as (
+with
+{% if is_incremental() %}
+changed_lines as (
 
     select invoice_line_id from {{ ref('stg_chinook__invoice_line') }}
     where _load_id > {{ incremental_watermark() }}
@@ -21,12 +24,13 @@ with changed_lines as (
     where invoice_versions._load_id > {{ incremental_watermark() }}
 
 ),
+{% endif %}
 
 lines as (
 
     {{ latest_version(
         ref('stg_chinook__invoice_line'), 'invoice_line_id',
-        where='invoice_line_id in (select invoice_line_id from changed_lines)',
+        where='invoice_line_id in (select invoice_line_id from changed_lines)' if is_incremental() else none,
     ) }}
 
 ),
@@ -35,7 +39,7 @@ invoices as (
 
     {{ latest_version(
         ref('stg_chinook__invoice'), 'invoice_id',
-        where='invoice_id in (select invoice_id from lines)',
+        where='invoice_id in (select invoice_id from lines)' if is_incremental() else none,
     ) }}
 
 ),

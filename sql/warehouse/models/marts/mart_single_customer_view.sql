@@ -47,17 +47,9 @@ purchases as (
 
 ),
 
-favourite_genre as (
+{{ customer_favourite('favourite_genre', 'lines', 'tracks', 'genre_name') }},
 
-    {{ customer_favourite('lines', 'tracks', 'genre_name') }}
-
-),
-
-favourite_artist as (
-
-    {{ customer_favourite('lines', 'tracks', 'artist_name') }}
-
-),
+{{ customer_favourite('favourite_artist', 'lines', 'tracks', 'artist_name') }},
 
 scored as (
 
