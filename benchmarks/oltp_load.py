@@ -63,18 +63,19 @@ def child(method: str, folder: Path, url: str, schema: str) -> None:
 
     files = [(t, folder / f"{t.csv_name}.csv") for t in TABLES]
     engine = create_oltp_engine(url, schema=schema, create=method != "copy" and method != "to_sql")
+    # Each method imports its own libraries before the clock starts: the table compares loading, not start-up.
+    if method == "project":
+        from chinook_platform.lib.oltp_load import load_landed_file
+    elif method == "to_sql":
+        import pandas as pd
     rows = 0
     start = time.perf_counter()
     if method == "project":
-        from chinook_platform.lib.oltp_load import load_landed_file
-
         for table, path in files:
             result = load_landed_file(engine, table, str(path), "bench", lambda p=path: p.open("rb"))
             assert result.status == "loaded" and result.rows_quarantined == 0, result
             rows += result.rows_loaded
     elif method == "to_sql":
-        import pandas as pd
-
         for table, path in files:
             frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
             frame.to_sql(table.name, engine, if_exists="replace", index=False, chunksize=10_000)
