@@ -22,6 +22,20 @@ LAYER_FRESHNESS: dict[str, dg.FreshnessPolicy] = {
 
 # Landing assets are driven by the landing sensor; every later layer follows its parents.
 SELF_UPDATING_LAYERS = ("oltp", "lake", "staging", "warehouse", "marts")
+
+# The OLTP layer: eager, except that only a request of its own disarms a parent's update. The landing sensor's
+# runs may load a child table before its parent (queued runs start in any order); its rows then wait in quarantine
+# and load when the table runs again. Under eager(), the child's own sensor run landing in the same tick as the
+# parent's would count as having handled the parent's update, and the rows would wait for the next file.
+OLTP_AUTOMATION = (
+    dg.AutomationCondition.in_latest_time_window()
+    & (dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()).since(
+        dg.AutomationCondition.newly_requested() | dg.AutomationCondition.initial_evaluation()
+    )
+    & ~dg.AutomationCondition.any_deps_missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("eager; a parent's update is handled only by a request")
 OWNERS = ["team:chinook-platform"]
 
 
@@ -29,7 +43,9 @@ def _with_layer_policies(spec: dg.AssetSpec) -> dg.AssetSpec:
     attributes: dict = {"owners": [*spec.owners, *(o for o in OWNERS if o not in spec.owners)]}
     if spec.group_name in LAYER_FRESHNESS:
         attributes["freshness_policy"] = LAYER_FRESHNESS[spec.group_name]
-    if spec.group_name in SELF_UPDATING_LAYERS:
+    if spec.group_name == "oltp":
+        attributes["automation_condition"] = OLTP_AUTOMATION
+    elif spec.group_name in SELF_UPDATING_LAYERS:
         attributes["automation_condition"] = dg.AutomationCondition.eager()
     return spec.replace_attributes(**attributes)
 
