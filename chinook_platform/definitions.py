@@ -28,14 +28,10 @@ SELF_UPDATING_LAYERS = ("oltp", "lake", "staging", "warehouse", "marts")
 # and load when the table runs again. Under eager(), the child's own sensor run landing in the same tick as the
 # parent's would count as having handled the parent's update, and the rows would wait for the next file.
 OLTP_AUTOMATION = (
-    dg.AutomationCondition.in_latest_time_window()
-    & (dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()).since(
-        dg.AutomationCondition.newly_requested() | dg.AutomationCondition.initial_evaluation()
-    )
-    & ~dg.AutomationCondition.any_deps_missing()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("eager; a parent's update is handled only by a request")
+    dg.AutomationCondition.eager()
+    .replace("handled", dg.AutomationCondition.newly_requested() | dg.AutomationCondition.initial_evaluation())
+    .with_label("eager; a parent's update is handled only by a request")
+)
 OWNERS = ["team:chinook-platform"]
 
 
