@@ -403,9 +403,6 @@ class _Staging:
         else:
             self.conn.exec_driver_sql(f"create {index}")
 
-    def _rows(self, where: sa.ColumnElement[bool]) -> list[dict[str, Any]]:
-        return [dict(r._mapping) for r in self.conn.execute(sa.select(self.stage).where(where))]
-
     def discard(self, source_rows: Iterable[int]) -> None:
         ids = list(source_rows)
         for start in range(0, len(ids), 10_000):
