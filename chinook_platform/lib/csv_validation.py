@@ -213,11 +213,14 @@ def read_validated_blocks(
             skipped_lines: list[int] = []  # every line the parser rejected so far (it parses one block ahead)
             for batch in reader:
                 strings = pa.table({include[n].csv_name: batch.column(n) for n in include})
-                skipped_lines = sorted([*skipped_lines, *(n for n, _ in invalid)])
+                # The parser reads ahead on its own thread and may report rows while this one runs: take
+                # exactly what has been reported so far (slicing and deleting a prefix are each atomic).
+                reported = invalid[:len(invalid)]
+                del invalid[:len(reported)]
+                skipped_lines = sorted([*skipped_lines, *(n for n, _ in reported)])
                 lines = _line_numbers(good_rows_so_far, strings.num_rows, skipped_lines)
                 block = validate_strings(mapping.columns, strings, lines)
-                block.rejections.extend(r for _, r in invalid)
-                invalid.clear()
+                block.rejections.extend(r for _, r in reported)
                 good_rows_so_far += strings.num_rows
                 yield block
         except pa.ArrowInvalid as error:
