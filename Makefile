@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The venv's tools (dbt, dagster) first on PATH, for everything make starts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install run test dev lint schema-sql benchmark clean
+.PHONY: install browser run test dev lint schema-sql benchmark clean
 
 # The venv is rebuilt only when the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -18,10 +18,19 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Debian's chromium, which the dashboard test opens the dashboard in: installed when missing (as root; otherwise
+# say how, and the test skips, or fails under CI=true).
+browser:
+	@command -v chromium >/dev/null || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+	        || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }; \
+	    else echo "chromium is missing: install it with 'sudo apt-get install -y chromium' (the dashboard test needs it)"; fi; }
+
 run: install  ## land data/ and materialize every asset on the embedded default (.chinook/)
 	$(BIN)/chinook run --source data
 
-test: install  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
+test: install browser  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
 	$(BIN)/python -m pytest
 
 dev: install  ## the Dagster UI and daemon (sensors, schedules) at http://127.0.0.1:3000

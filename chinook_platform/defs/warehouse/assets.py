@@ -34,7 +34,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
     @staticmethod
     def _group(node: Mapping[str, Any]) -> str:
-        return "marts" if node["name"].startswith("mart_") else "warehouse"
+        return {"mart": "marts", "kpi": "analysis"}.get(node["name"].split("_")[0], "warehouse")
 
 
 @dbt_assets(
