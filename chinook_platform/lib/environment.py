@@ -33,6 +33,16 @@ def default_warehouse_path() -> str:
     return str(chinook_home() / "warehouse.duckdb")
 
 
+def reports_dir() -> Path:
+    """The dashboard and the read-only copy of the warehouse's analytics schema: ``$CHINOOK_HOME/reports``."""
+    return chinook_home() / "reports"
+
+
+def analytics_copy_path() -> Path:
+    """The DuckDB copy of the analytics schema that other programs read while runs write the warehouse."""
+    return reports_dir() / "analytics.duckdb"
+
+
 def is_set(variable: str) -> bool:
     """True when the variable is set to a non-empty value (an empty value means: use the default)."""
     return bool(os.environ.get(variable))
