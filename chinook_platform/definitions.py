@@ -18,10 +18,11 @@ LAYER_FRESHNESS: dict[str, dg.FreshnessPolicy] = {
     "staging": dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=26), fail_window=timedelta(hours=50)),
     "warehouse": dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=27), fail_window=timedelta(hours=51)),
     "marts": dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=27), fail_window=timedelta(hours=51)),
+    "analysis": dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=27), fail_window=timedelta(hours=51)),
 }
 
 # Landing assets are driven by the landing sensor; every later layer follows its parents.
-SELF_UPDATING_LAYERS = ("oltp", "lake", "staging", "warehouse", "marts")
+SELF_UPDATING_LAYERS = ("oltp", "lake", "staging", "warehouse", "marts", "analysis")
 
 # The OLTP layer: eager, except that only a request of its own disarms a parent's update. The landing sensor's
 # runs may load a child table before its parent (queued runs start in any order); its rows then wait in quarantine
