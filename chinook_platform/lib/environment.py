@@ -40,7 +40,7 @@ def reports_dir() -> Path:
 
 def analytics_copy_path() -> Path:
     """The DuckDB copy of the analytics schema that other programs read while runs write the warehouse."""
-    return reports_dir() / "analytics.duckdb"
+    return reports_dir() / "warehouse_copy.duckdb"  # not analytics.duckdb: its catalog would shadow the schema
 
 
 def is_set(variable: str) -> bool:

@@ -114,7 +114,7 @@ ANALYTICS_TABLES = [k for k in warehouse_dbt_models.keys if not k.path[-1].start
     pool=WAREHOUSE_POOL,
     description=(
         "A read-only copy of the DuckDB warehouse's analytics schema (dimensions, facts, marts, KPIs) in "
-        "`$CHINOOK_HOME/reports/analytics.duckdb`, for other programs to read while runs write the warehouse "
+        "`$CHINOOK_HOME/reports/warehouse_copy.duckdb`, for other programs to read while runs write the warehouse "
         "(DuckDB locks the warehouse file while a run writes). On a PostgreSQL or Redshift warehouse nothing is "
         "copied: they serve readers during runs."
     ),

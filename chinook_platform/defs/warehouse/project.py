@@ -23,11 +23,20 @@ def warehouse_dbt_project() -> DbtProject:
     # No fixed target: profiles.yml picks it from CHINOOK_WAREHOUSE_TARGET, which the warehouse resource sets.
     project = DbtProject(project_dir=WAREHOUSE_PROJECT_DIR, profiles_dir=WAREHOUSE_PROJECT_DIR)
     project.prepare_if_dev()
-    if not project.manifest_path.exists():
-        # A fresh clone: parse once with the dbt installed beside this Python (it need not be on PATH).
+    if not project.manifest_path.exists() or _changed_since_parsed(project):
+        # A fresh clone, or models added or changed since the last parse (a pull, an edit): parse once with the dbt
+        # installed beside this Python (it need not be on PATH).
         subprocess.run(
             [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(project.project_dir),
              "--profiles-dir", str(project.profiles_dir), "--target-path", str(project.target_path)],
             check=True,
         )
     return project
+
+
+def _changed_since_parsed(project: DbtProject) -> bool:
+    """True when a file dbt parses is newer than the manifest (a stale manifest lacks new models' assets)."""
+    parsed = project.manifest_path.stat().st_mtime
+    sources = [project.project_dir / "dbt_project.yml",
+               *(f for d in ("models", "macros", "tests") for f in (project.project_dir / d).rglob("*") if f.is_file())]
+    return any(f.stat().st_mtime > parsed for f in sources)
