@@ -16,7 +16,12 @@ DBT_MODELS = {
     "dim_customer", "dim_track", "dim_date", "fct_invoice_line", "fct_invoice",
     "mart_single_customer_view", "mart_monthly_revenue", "mart_country_sales", "mart_genre_performance",
     "mart_artist_performance",
+    "kpi_monthly_revenue", "kpi_top_customers", "kpi_genre_sales", "kpi_artist_sales", "kpi_media_type_sales",
+    "kpi_country_sales", "kpi_customer_segments", "kpi_headline",
 }
+CHARTS = {"monthly_revenue", "top_customers", "genre_sales", "artist_sales", "media_type_sales", "country_sales",
+          "customer_segments"}
+ANALYSIS = {*CHARTS, "dashboard", "warehouse_copy"}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +32,22 @@ def definitions() -> dg.Definitions:
 def test_asset_keys_are_every_layer_of_every_table_and_the_dbt_models(definitions):
     keys = {key.to_user_string() for key in definitions.resolve_asset_graph().get_all_asset_keys()}
     expected = {f"{layer}/{t.name}" for layer in LAYERS for t in TABLES} | {f"warehouse/{m}" for m in DBT_MODELS}
-    assert keys == expected
+    assert keys == expected | {f"analysis/{a}" for a in ANALYSIS}
+
+
+def test_charts_follow_the_dbt_kpi_models_and_read_in_the_warehouse_pool(definitions):
+    graph = definitions.resolve_asset_graph()
+    for name in ANALYSIS:
+        node = graph.get(dg.AssetKey(["analysis", name]))
+        assert node.group_name == "analysis" and node.pools == {"chinook_warehouse"}, name
+        for parent in node.parent_keys:
+            assert graph.get(parent).is_materializable, f"{name} depends on {parent}, which nothing builds"
+    for name in CHARTS:
+        [parent] = graph.get(dg.AssetKey(["analysis", name])).parent_keys
+        assert parent.path[0] == "warehouse" and parent.path[1].startswith("kpi_")
+        assert graph.get(parent).group_name == "analysis"
+    dashboard = graph.get(dg.AssetKey(["analysis", "dashboard"]))
+    assert {dg.AssetKey(["analysis", c]) for c in CHARTS} < dashboard.parent_keys
 
 
 def test_lineage_runs_unbroken_from_landing_to_the_marts(definitions):
