@@ -21,7 +21,7 @@ SEGMENT_COLOURS = ("#2b6cb0", "#4299e1", "#38a169", "#a0aec0", "#dd6b20", "#c530
 USD = "$,.0f"
 USD_CENTS = "$,.2f"
 PERCENT = ".1%"
-WIDTH = 520
+WIDTH = 420
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _sales_tooltip(category: str, title: str) -> list[alt.Tooltip]:
 
 
 def _monthly_revenue(data: alt.Data) -> alt.Chart:
-    return alt.Chart(data, width=WIDTH + 240, height=260).mark_bar(color=PRIMARY).encode(
+    return alt.Chart(data, width=3 * WIDTH, height=260).mark_bar(color=PRIMARY).encode(
         x=alt.X("month_start:T", title="Month", timeUnit="yearmonth", axis=alt.Axis(format="%b %Y", labelAngle=-45)),
         y=alt.Y("revenue:Q", title="Revenue (USD)", axis=alt.Axis(format=USD)),
         tooltip=[alt.Tooltip("month_start:T", title="Month", format="%B %Y"),

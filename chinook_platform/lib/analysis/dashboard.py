@@ -24,12 +24,14 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 0; background: #f7fafc
 header { padding: 20px 32px 8px; }
 h1 { font-size: 24px; margin: 0 0 4px; }
 header p { margin: 0; color: #4a5568; font-size: 14px; }
-.tiles { display: flex; flex-wrap: wrap; gap: 16px; padding: 16px 32px; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 16px; padding: 16px 32px; }
 .tile { background: white; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.12); padding: 14px 20px;
-        min-width: 150px; border-top: 4px solid #2b6cb0; }
+        min-width: 140px; border-top: 4px solid #2b6cb0; }
 .tile .label { font-size: 13px; color: #4a5568; }
 .tile .value { font-size: 26px; font-weight: bold; margin-top: 4px; }
-.charts { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 16px; padding: 8px 32px 32px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(660px, 1fr)); align-items: start;
+          gap: 16px; padding: 8px 32px 32px; }
+#chart-monthly_revenue { grid-column: 1 / -1; }
 .chart { background: white; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.12); padding: 16px; }
 .chart p { margin: 8px 0 0; color: #4a5568; font-size: 13px; max-width: 760px; }
 """
@@ -62,7 +64,8 @@ def _tiles(headline: dict[str, Any] | None) -> list[tuple[str, str]]:
         ("Customers", f"{headline['customers']:,}"),
         ("Units sold", f"{headline['units']:,}"),
         ("Average invoice", money(headline["average_invoice_value"])),
-        ("Invoice dates", f"{headline['first_invoice_date']} to {headline['last_invoice_date']}"),
+        ("First invoice", str(headline["first_invoice_date"])),
+        ("Last invoice", str(headline["last_invoice_date"])),
     ]
 
 
