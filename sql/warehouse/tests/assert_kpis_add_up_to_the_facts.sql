@@ -1,4 +1,6 @@
 -- Revenue and units of every KPI model that covers all sales add up to the facts'; the top lists do not exceed them.
+-- An asset check of kpi_headline in Dagster (it reads several models; dagster-dbt attaches it by this ref).
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_headline'}}}) }}
 with facts as (
 
     select
