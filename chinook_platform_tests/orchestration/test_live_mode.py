@@ -146,6 +146,21 @@ def test_after_a_whole_run_sensor_ticks_and_automation_start_nothing(platform):
     assert platform.materializations() == before
 
 
+def test_warehouse_pages_show_columns_with_types_and_descriptions_and_a_preview(platform):
+    land_folder(platform, SAMPLE_DATA)
+    platform.run_everything()
+    event = platform.instance.get_latest_materialization_event(dg.AssetKey(["warehouse", "mart_single_customer_view"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["dagster/row_count"].value == 59
+    columns = {c.name: c for c in metadata["dagster/column_schema"].schema.columns}
+    assert columns["lifetime_value"].type.startswith(("decimal", "numeric"))
+    assert all(c.description for c in columns.values()), [n for n, c in columns.items() if not c.description]
+    preview = metadata["preview"].value
+    assert len(preview.records) == 10 and preview.records[0].data["customer_id"] == 1
+    lines = platform.instance.get_latest_materialization_event(FACTS).asset_materialization.metadata
+    assert lines["dagster/row_count"].value == 2240
+
+
 def test_relanding_unchanged_files_loads_them_and_builds_nothing_downstream(platform):
     land_folder(platform, SAMPLE_DATA)
     assert platform.land_and_tick() == 1  # every table's files in one run, parents first
