@@ -33,9 +33,10 @@ run: install  ## land data/ and materialize every asset on the embedded default 
 test: install browser  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
 	$(BIN)/python -m pytest
 
-dev: install  ## the Dagster UI and daemon (sensors, schedules) at http://127.0.0.1:3000
-	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/.chinook/dagster} $(BIN)/python -c "from chinook_platform.lib.dagster_home import ensure_dagster_home; ensure_dagster_home()"
-	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/.chinook/dagster} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+UI_PORT ?= 3000
+dev: install  ## the Dagster UI and daemon (sensors, automation, schedules) at http://127.0.0.1:$(UI_PORT)
+	DAGSTER_HOME=$$($(BIN)/python -m chinook_platform.lib.dagster_home) && export DAGSTER_HOME && \
+	exec $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 lint: install
 	$(BIN)/ruff check .

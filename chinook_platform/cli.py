@@ -10,11 +10,29 @@ from tqdm import tqdm
 
 
 def _generate(args: argparse.Namespace) -> int:
+    if args.next_days:
+        return _generate_next_days(args)
     from chinook_platform.lib.generator import generate
 
     counts = generate(Path(args.out), scale=args.scale, seed=args.seed, daily=args.daily, progress=True)
     for name, count in counts.items():
         print(f"{name:<12} {count:>12,}")
+    return 0
+
+
+def _generate_next_days(args: argparse.Namespace) -> int:
+    from chinook_platform.lib import next_days
+
+    if args.after == "oltp":
+        from chinook_platform.defs.resources import resolved_resource
+
+        with resolved_resource("oltp") as oltp:
+            existing = next_days.existing_sales_in_oltp(oltp.engine())
+    else:
+        existing = next_days.existing_sales_in_folder(Path(args.after))
+    counts = next_days.generate_next_days(existing, Path(args.out), args.next_days, seed=args.seed)
+    print(f"{args.next_days} day(s) after {existing.last_day} into {args.out}: {counts['Invoice']} invoice(s) "
+          f"from id {existing.last_invoice_id + 1}, {counts['InvoiceLine']} line(s)")
     return 0
 
 
@@ -112,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", required=True, help="output folder")
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--daily", action="store_true", help="split invoices and lines into one file per day")
+    generate.add_argument("--next-days", type=int, default=0, metavar="N",
+                          help="instead: N new days of sales after the data in --after, one file per day")
+    generate.add_argument("--after", default="oltp",
+                          help="with --next-days: a folder of Chinook CSVs, or 'oltp' for the OLTP database (default)")
     generate.set_defaults(handler=_generate)
 
     land = commands.add_parser("land", help="copy a folder of CSVs into the landing zone")

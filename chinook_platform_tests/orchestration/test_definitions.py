@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from chinook_platform.definitions import LAYER_FRESHNESS, defs
+from chinook_platform.defs.warehouse.project import warehouse_dbt_project
 from chinook_platform.lib.contract import TABLES
 
 LAYERS = ("landing", "oltp", "lake", "staging")
@@ -72,9 +74,9 @@ def test_checks_jobs_sensors_and_schedules(definitions):
     assert ("oltp/invoice", "invoice_totals_match_lines") in checks
     assert ("warehouse/fct_invoice_line", "revenue_matches_oltp_invoices") in checks
     assert any(asset == "warehouse/dim_customer" and name.startswith("unique") for asset, name in checks)
-    assert {name for asset, name in checks if name.startswith("freshness")} != set()
+    assert {name for asset, name in checks if "freshness" in name} == set()  # one mechanism: the policies
     assert {s.name for s in definitions.resolve_all_job_defs()} >= {"full_refresh", "__ASSET_JOB"}
-    assert {s.name for s in definitions.sensors} == {"landing_sensor", "freshness_checks_sensor", "chinook_automation"}
+    assert {s.name for s in definitions.sensors} == {"landing_sensor", "chinook_automation"}
     assert {s.name for s in definitions.schedules} == {"daily_full_refresh"}
 
 
@@ -91,3 +93,16 @@ def test_every_asset_has_an_owner_and_a_link_to_its_code(definitions):
         assert "team:chinook-platform" in node.owners, node.key
         references = node.metadata["dagster/code_references"].code_references
         assert references and all(Path(r.file_path).exists() for r in references), node.key
+
+
+def test_every_dbt_test_is_exactly_one_asset_check_of_an_asset_that_exists(definitions):
+    graph = definitions.resolve_asset_graph()
+    manifest = json.loads(warehouse_dbt_project().manifest_path.read_text())
+    tests = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"}
+    dbt_checks = [key for key in graph.asset_check_keys if key.name in tests]
+    assert sorted(key.name for key in dbt_checks) == sorted(tests)  # every test, each once
+    owned = graph.get_all_asset_keys()
+    assert {key.asset_key for key in graph.asset_check_keys} <= owned
+    assert {parent for node in graph.asset_nodes for parent in node.parent_keys} <= owned
+    sources = [key for key in dbt_checks if key.name.startswith("source_")]
+    assert sources and {key.asset_key.path[0] for key in sources} == {"staging"}
