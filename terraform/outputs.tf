@@ -107,12 +107,30 @@ output "quicksight_data_source_arn" {
   value       = one(module.quicksight[*].data_source_arn)
 }
 
-output "platform_environment" {
-  description = "The platform's environment variables for a runner using the SSM port forwards above. The OLTP password is a placeholder: read it from the secret at run time, never store it."
-  value = {
-    CHINOOK_LANDING_URL      = "s3://${module.storage.landing_bucket_name}/"
-    CHINOOK_LAKE_URL         = "s3://${module.storage.lake_bucket_name}/"
-    CHINOOK_OLTP_URL         = "postgresql+psycopg://${var.db_master_username}:<password from ${module.databases.master_user_secret_arns["oltp"]}>@127.0.0.1:15432/${module.databases.instances["oltp"].db_name}?sslmode=require"
-    CHINOOK_WAREHOUSE_TARGET = var.enable_redshift ? "redshift" : "postgres"
-  }
+output "aws_region" {
+  description = "Region of the deployment (AWS_REGION of the platform)."
+  value       = var.aws_region
 }
+
+output "oltp_port" {
+  description = "Port of the OLTP PostgreSQL instance."
+  value       = module.databases.instances["oltp"].port
+}
+
+output "olap_port" {
+  description = "Port of the OLAP PostgreSQL instance."
+  value       = module.databases.instances["olap"].port
+}
+
+output "redshift_database_name" {
+  description = "Database of the Redshift Serverless namespace, or null when Redshift is disabled."
+  value       = one(module.redshift[*].database_name)
+}
+
+output "redshift_admin_username" {
+  description = "Admin user of the Redshift Serverless namespace (its password is in the secret), or null when disabled."
+  value       = one(module.redshift[*].admin_username)
+}
+
+# `chinook env --from-terraform` (chinook_platform/lib/terraform_env.py) turns these outputs into the platform's
+# complete settings, credentials as the secret ARNs above.
