@@ -10,8 +10,12 @@ locals {
   az_count = var.enable_redshift ? max(var.az_count, 3) : var.az_count
 
   # Bucket names are global: the account id and Region make them unique without a random suffix.
-  landing_bucket_name = "${local.name}-landing-${local.account_id}-${var.aws_region}"
-  lake_bucket_name    = "${local.name}-lake-${local.account_id}-${var.aws_region}"
+  landing_bucket_name   = "${local.name}-landing-${local.account_id}-${var.aws_region}"
+  lake_bucket_name      = "${local.name}-lake-${local.account_id}-${var.aws_region}"
+  artifacts_bucket_name = "${local.name}-artifacts-${local.account_id}-${var.aws_region}"
+
+  # Who loads landed files: the Dagster landing sensor (default) or the landing loader Lambda.
+  lambda_loads = var.landing_loader == "lambda"
 
 }
 
@@ -30,9 +34,10 @@ module "storage" {
 
   landing_bucket_name                = local.landing_bucket_name
   lake_bucket_name                   = local.lake_bucket_name
+  artifacts_bucket_name              = local.artifacts_bucket_name
   noncurrent_version_expiration_days = var.s3_noncurrent_version_expiration_days
   force_destroy                      = var.s3_force_destroy
-  landing_notifier_function_arn      = module.landing_notifier.function_arn
+  landing_notifier_function_arn      = local.lambda_loads ? module.landing_loader[0].function_arn : module.landing_notifier.function_arn
 }
 
 module "landing_notifier" {
@@ -41,6 +46,30 @@ module "landing_notifier" {
   function_name      = "${local.name}-landing-notifier"
   source_file        = "${path.module}/lambda/landing_notifier/handler.py"
   landing_bucket_arn = module.storage.landing_bucket_arn
+  log_retention_days = var.lambda_log_retention_days
+}
+
+# The serverless loader (landing_loader = "lambda"): built by `make lambda-zip`, it runs lib/oltp_load for each
+# landed file. S3 then notifies the loader instead of the notifier (one notification per bucket).
+module "landing_loader" {
+  source = "./modules/landing_loader"
+  count  = local.lambda_loads ? 1 : 0
+
+  function_name              = "${local.name}-landing-loader"
+  artifact_path              = "${path.module}/.build/landing-loader.zip"
+  artifacts_bucket_name      = module.storage.artifacts_bucket_name
+  landing_bucket_arn         = module.storage.landing_bucket_arn
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  s3_prefix_list_id          = module.network.s3_prefix_list_id
+  database_security_group_id = module.databases.security_group_id
+  database = {
+    host       = module.databases.instances["oltp"].address
+    port       = module.databases.instances["oltp"].port
+    name       = module.databases.instances["oltp"].db_name
+    schema     = var.oltp_schema
+    secret_arn = module.databases.master_user_secret_arns["oltp"]
+  }
   log_retention_days = var.lambda_log_retention_days
 }
 

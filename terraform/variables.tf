@@ -282,6 +282,28 @@ variable "quicksight_owner_arn" {
 # Lambda and IAM
 # ---------------------------------------------------------------------------------------------------------
 
+variable "landing_loader" {
+  description = "Who loads landed files into the OLTP database: \"dagster\" (the landing sensor starts runs; default) or \"lambda\" (the landing loader function, run by S3 for each object; build it first with `make lambda-zip`)."
+  type        = string
+  default     = "dagster"
+
+  validation {
+    condition     = contains(["dagster", "lambda"], var.landing_loader)
+    error_message = "landing_loader must be \"dagster\" or \"lambda\"."
+  }
+}
+
+variable "oltp_schema" {
+  description = "PostgreSQL schema of the OLTP tables (CHINOOK_OLTP_SCHEMA), created on first load."
+  type        = string
+  default     = "chinook"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,62}$", var.oltp_schema))
+    error_message = "oltp_schema must be a lowercase PostgreSQL identifier."
+  }
+}
+
 variable "lambda_log_retention_days" {
   description = "Retention of the landing notifier's CloudWatch log group, in days."
   type        = number

@@ -707,3 +707,43 @@ def test_handler_matches_the_platform_contract_and_loader(handler: ModuleType) -
     for key in keys:
         loader = classify(key)
         assert handler.table_for_key(key) == (loader.csv_name if isinstance(loader, Table) else None), key
+
+
+# --------------------------------------------------------------------------------------------------------
+# The landing loader switch
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_the_dagster_sensor_loads_by_default_and_the_lambda_only_when_switched():
+    root_variables = labelled(TERRAFORM, "variable")
+    assert root_variables["landing_loader"]["default"] == "dagster"
+    calls = labelled(TERRAFORM, "module")
+    assert re.search(r'var\.landing_loader == "lambda"', code(TERRAFORM))
+    assert "local.lambda_loads ? 1 : 0" in text(calls["landing_loader"]["count"])
+    # S3 notifies exactly one function: the loader when it loads, else the notifier.
+    chosen = text(calls["storage"]["landing_notifier_function_arn"])
+    assert re.search(r"local\.lambda_loads \? module\.landing_loader\[0\]\.function_arn : "
+                     r"module\.landing_notifier\.function_arn", chosen), chosen
+
+
+def test_the_landing_loader_runs_the_package_handler_with_least_privilege():
+    loader = TERRAFORM / "modules" / "landing_loader"
+    (function,) = [body for _, t, _, body in typed("resource", loader) if t == "aws_lambda_function"]
+    module_path, function_name = function["handler"].rsplit(".", 1)
+    source = REPO / (module_path.replace(".", "/") + ".py")
+    assert source.is_file() and re.search(rf"^def {function_name}\(", source.read_text(), re.MULTILINE)
+    assert function["runtime"] == "python3.12" and function["architectures"] == ["arm64"]
+    assert "vpc_config" in function  # the OLTP database is private
+    variables = function["environment"][0]["variables"]
+    assert set(variables) == {"CHINOOK_OLTP_URL", "CHINOOK_OLTP_SCHEMA", "CHINOOK_OLTP_SECRET_ARN"}
+    assert "password" not in text(variables).lower()
+    documents = {name: body for _, t, name, body in typed("data", loader) if t == "aws_iam_policy_document"}
+    statements = {s["sid"]: s for s in documents["this"]["statement"]}
+    assert statements["ReadLandedObjects"]["resources"] == ["${var.landing_bucket_arn}/*"]
+    assert statements["ReadOltpCredentials"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert statements["ReadOltpCredentials"]["resources"] == ["${var.database.secret_arn}"]
+    assert all(a.startswith("ec2:") for a in statements["RunInTheVpc"]["actions"])
+    # The zip make lambda-zip writes is the one Terraform uploads.
+    call = labelled(TERRAFORM, "module")["landing_loader"]
+    assert call["artifact_path"] == "${path.module}/.build/landing-loader.zip"
+    assert "LAMBDA_ZIP ?= terraform/.build/landing-loader.zip" in (REPO / "Makefile").read_text()
