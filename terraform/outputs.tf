@@ -134,3 +134,43 @@ output "redshift_admin_username" {
 
 # `chinook env --from-terraform` (chinook_platform/lib/terraform_env.py) turns these outputs into the platform's
 # complete settings, credentials as the secret ARNs above.
+
+output "oltp_schema" {
+  description = "PostgreSQL schema of the OLTP tables."
+  value       = var.oltp_schema
+}
+
+output "landing_loader" {
+  description = "Who loads landed files: dagster (the landing sensor) or lambda."
+  value       = var.landing_loader
+}
+
+output "landing_loader_function_name" {
+  description = "Name of the landing loader Lambda function, or null when Dagster loads."
+  value       = one(module.landing_loader[*].function_name)
+}
+
+output "dagster_ecr_repository_url" {
+  description = "ECR repository of the Dagster image (`make image` pushes here), or null when Dagster on ECS is disabled."
+  value       = one(module.dagster[*].repository_url)
+}
+
+output "dagster_cluster_name" {
+  description = "ECS cluster of the Dagster services and runs, or null when disabled."
+  value       = one(module.dagster[*].cluster_name)
+}
+
+output "dagster_log_group" {
+  description = "CloudWatch log group of the Dagster services and runs, or null when disabled."
+  value       = one(module.dagster[*].log_group_name)
+}
+
+output "dagster_webserver_port_forward_command" {
+  description = "Forwards local port 3000 to the Dagster webserver through the bastion (SSM), or null when disabled."
+  value = one([for dagster in module.dagster : join(" ", [
+    "aws ssm start-session --region ${var.aws_region}",
+    "--target ${module.bastion.instance_id}",
+    "--document-name AWS-StartPortForwardingSessionToRemoteHost",
+    "--parameters host=${dagster.webserver_host},portNumber=3000,localPortNumber=3000",
+  ])])
+}

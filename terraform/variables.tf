@@ -325,3 +325,36 @@ variable "dagster_runner_trusted_principal_arns" {
     error_message = "dagster_runner_trusted_principal_arns must be IAM ARNs."
   }
 }
+
+# ---------------------------------------------------------------------------------------------------------
+# Dagster on ECS Fargate (NOT free: about USD 55/month in the default shape, see README)
+# ---------------------------------------------------------------------------------------------------------
+
+variable "enable_dagster" {
+  description = "Run the code location, webserver and daemon on ECS Fargate (runs as their own tasks). NOT free: about USD 55/month in the default shape (terraform/README.md). Push an image first: `make image`."
+  type        = bool
+  default     = false
+}
+
+variable "dagster_image_tag" {
+  description = "Tag of the Dagster image in the ECR repository (`make image` pushes the git commit's short hash)."
+  type        = string
+  default     = "latest"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.dagster_image_tag))
+    error_message = "dagster_image_tag must be a valid image tag."
+  }
+}
+
+variable "dagster_service_cpu" {
+  description = "CPU units of each Dagster service task (512 = 0.5 vCPU; Fargate pairs it with 1-4 GiB)."
+  type        = number
+  default     = 512
+}
+
+variable "dagster_service_memory" {
+  description = "Memory of each Dagster service task in MiB."
+  type        = number
+  default     = 1024
+}

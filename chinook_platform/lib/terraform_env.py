@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-OLTP_SCHEMA = "chinook"
 STAGING_SCHEMA = "staging"
 ANALYTICS_SCHEMA = "analytics"
 # Local ends of the SSM port forwards (`terraform output ssm_port_forward_commands`), for a laptop runner.
@@ -62,7 +61,7 @@ def platform_settings(outputs: Mapping[str, Any], through_ssm_tunnels: bool = Fa
         "CHINOOK_OLTP_URL": f"postgresql+psycopg://{oltp_host}:{oltp_port}/{output('oltp_database_name')}"
                             "?sslmode=require",
         "CHINOOK_OLTP_SECRET_ARN": output("oltp_master_user_secret_arn"),
-        "CHINOOK_OLTP_SCHEMA": OLTP_SCHEMA,
+        "CHINOOK_OLTP_SCHEMA": output("oltp_schema"),
         "CHINOOK_WAREHOUSE_TARGET": "redshift" if outputs.get("redshift_workgroup_endpoint") else "postgres",
         "CHINOOK_STAGING_SCHEMA": STAGING_SCHEMA,
         "CHINOOK_WAREHOUSE_SCHEMA": ANALYTICS_SCHEMA,

@@ -121,3 +121,12 @@ def test_the_code_location_starts_from_the_written_env_file(outputs: dict, s3_en
                           text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert "Validation successful" in done.stdout + done.stderr
+
+
+def test_the_ecs_tasks_get_the_same_settings_as_the_env_file(outputs: dict):
+    """The settings Terraform hands the ECS tasks (local.platform_settings) are the ones the .env gets."""
+    main = hcl2.loads((REPO / "terraform" / "main.tf").read_text(), serialization_options=HCL_OPTIONS)
+    locals_ = {k: v for block in main["locals"] for k, v in block.items()}
+    in_terraform = set(re.findall(r"\b((?:CHINOOK|AWS)_[A-Z0-9_]+)\s*[=:]", json.dumps(locals_["platform_settings"])))
+    in_terraform |= set(locals_["redshift_settings"])
+    assert in_terraform == set(platform_settings(outputs))
