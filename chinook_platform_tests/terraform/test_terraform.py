@@ -747,3 +747,79 @@ def test_the_landing_loader_runs_the_package_handler_with_least_privilege():
     call = labelled(TERRAFORM, "module")["landing_loader"]
     assert call["artifact_path"] == "${path.module}/.build/landing-loader.zip"
     assert "LAMBDA_ZIP ?= terraform/.build/landing-loader.zip" in (REPO / "Makefile").read_text()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Dagster on ECS Fargate, its image and dagster.yaml
+# --------------------------------------------------------------------------------------------------------
+
+DAGSTER_ECS = TERRAFORM / "modules" / "dagster_ecs"
+
+
+def ecs_locals() -> dict[str, Any]:
+    return {k: v for block in config(DAGSTER_ECS)["locals"] for k, v in block.items()}
+
+
+def test_dagster_on_ecs_is_optional_and_reachable_only_from_the_bastion():
+    assert labelled(TERRAFORM, "variable")["enable_dagster"]["default"] is False
+    call = labelled(TERRAFORM, "module")["dagster"]
+    assert "var.enable_dagster ? 1 : 0" in text(call["count"])
+    assert call["bastion_security_group_id"] == "${module.bastion.security_group_id}"
+    ingress = [body for d, t, _, body in typed("resource", DAGSTER_ECS) if t == "aws_vpc_security_group_ingress_rule"]
+    tasks_ingress = [b for b in ingress if b["security_group_id"] == "${aws_security_group.this.id}"]
+    assert {(b["from_port"], b["referenced_security_group_id"]) for b in tasks_ingress} == {
+        (3000, "${var.bastion_security_group_id}"), (4000, "${aws_security_group.this.id}")}
+    assert not any("cidr_ipv4" in b or "cidr_ipv6" in b for b in ingress)
+    services = [body for _, t, _, body in typed("resource", DAGSTER_ECS) if t == "aws_ecs_service"]
+    assert services and all("load_balancer" not in s for s in services)
+
+
+def test_the_three_services_run_the_code_location_webserver_and_daemon_from_one_image():
+    services = ecs_locals()["services"]
+    assert set(services) == {"code-location", "webserver", "daemon"}
+    assert services["code-location"]["command"][:3] == ["dagster", "code-server", "start"]
+    assert services["webserver"]["command"][0] == "dagster-webserver"
+    assert services["daemon"]["command"][:2] == ["dagster-daemon", "run"]
+    for name in ("webserver", "daemon"):
+        workspace = services[name]["command"][services[name]["command"].index("--workspace") + 1]
+        assert workspace == "/opt/dagster/app/deploy/workspace.yaml" and (REPO / "deploy" / "workspace.yaml").is_file()
+    (service,) = [body for _, t, _, body in typed("resource", DAGSTER_ECS) if t == "aws_ecs_service"]
+    # Never two daemons: the old task stops before the new one starts.
+    assert service["deployment_maximum_percent"] == 100 and service["deployment_minimum_healthy_percent"] == 0
+
+
+def test_the_image_dagster_yaml_matches_what_terraform_provides():
+    import yaml
+
+    instance = yaml.safe_load((REPO / "deploy" / "dagster.yaml").read_text())
+    assert instance["run_launcher"]["class"] == "EcsRunLauncher"
+    assert instance["run_launcher"]["module"] == "dagster_aws.ecs"
+    assert instance["run_launcher"]["config"]["container_name"] == "run"
+    needed = set(re.findall(r"env: (\w+)", (REPO / "deploy" / "dagster.yaml").read_text()))
+    needed |= set(re.findall(r"env: (\w+)", (REPO / "deploy" / "workspace.yaml").read_text()))
+    locals_ = ecs_locals()
+    provided = set(re.findall(r"\b(DAGSTER_\w+)\s*=", text(locals_["environment"])))
+    provided |= {s["name"] for s in locals_["secrets"]}
+    assert needed <= provided, f"dagster.yaml reads {needed - provided}, which no task gets"
+    assert "password" not in text(locals_["environment"]).lower()
+    assert {s["valueFrom"] for s in locals_["secrets"]} == {"${local.storage_secret}:username::",
+                                                           "${local.storage_secret}:password::"}
+    assert "${var.name}-run" in text(locals_["environment"])
+    runs = [b for _, t, n, b in typed("resource", DAGSTER_ECS) if t == "aws_ecs_task_definition" and n == "run"]
+    assert runs and runs[0]["family"] == "${var.name}-run"
+    assert re.search(r'name\s*[=:]\s*"run"', text(runs[0]["container_definitions"]))
+
+
+def test_the_dockerfile_is_slim_non_root_and_pinned_by_constraints():
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.12-slim$", dockerfile, re.MULTILINE)
+    assert re.search(r"^USER dagster$", dockerfile, re.MULTILINE)
+    assert "-c constraints.txt" in dockerfile
+    assert "COPY deploy/dagster.yaml /opt/dagster/dagster_home/dagster.yaml" in dockerfile
+    assert 'ENTRYPOINT ["python", "-m", "chinook_platform.lib.dagster_storage"]' in dockerfile
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert {".env", ".venv", ".git", "terraform"} <= set(ignored)
+    makefile = (REPO / "Makefile").read_text()
+    assert "docker build --platform linux/arm64" in makefile and "docker push" in makefile
+    tasks = [b for _, t, _, b in typed("resource", DAGSTER_ECS) if t == "aws_ecs_task_definition"]
+    assert all(b["runtime_platform"][0]["cpu_architecture"] == "ARM64" for b in tasks)
