@@ -21,7 +21,14 @@ install: $(STAMP)
 run: install  ## land data/ and materialize every asset on the embedded default (.chinook/)
 	$(BIN)/chinook run --source data
 
-test: install  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
+# checkov in a virtualenv of its own (in the project's it downgrades boto3 and replaces python-hcl2's module).
+CHECKOV := $(VENV)/checkov/bin/checkov
+export CHINOOK_CHECKOV := $(CURDIR)/$(CHECKOV)
+$(CHECKOV): | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(BIN)/uv pip install --quiet --python $(VENV)/checkov/bin/python checkov==3.3.30
+
+test: install $(CHECKOV)  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
 	$(BIN)/python -m pytest
 
 UI_PORT ?= 3000
