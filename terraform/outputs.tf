@@ -174,3 +174,8 @@ output "dagster_webserver_port_forward_command" {
     "--parameters host=${dagster.webserver_host},portNumber=3000,localPortNumber=3000",
   ])])
 }
+
+output "quicksight_dashboard_id" {
+  description = "ID of the QuickSight sales dashboard over the KPI tables, or null when QuickSight is disabled."
+  value       = one(module.quicksight[*].dashboard_id)
+}

@@ -262,7 +262,7 @@ variable "redshift_daily_rpu_hours_limit" {
 # ---------------------------------------------------------------------------------------------------------
 
 variable "enable_quicksight" {
-  description = "Create a QuickSight VPC connection and a data source for the OLAP database. Needs an existing QuickSight Enterprise subscription (NOT free) with access to Secrets Manager granted."
+  description = "Create a QuickSight VPC connection, a data source for the OLAP database, datasets over the KPI and mart tables and a sales dashboard. Needs an existing QuickSight Enterprise subscription (NOT free) with access to Secrets Manager granted."
   type        = bool
   default     = false
 }

@@ -846,3 +846,86 @@ def test_checkov_finds_no_failure_and_every_skip_has_a_reason():
     unexplained = [c["check_id"] for c in report["results"]["skipped_checks"]
                    if len(c["check_result"].get("suppress_comment", "").strip()) < 20]
     assert not unexplained, f"skips without a reason: {unexplained}"
+
+
+# --------------------------------------------------------------------------------------------------------
+# QuickSight over the marts, and `terraform validate` with the provider mirror
+# --------------------------------------------------------------------------------------------------------
+
+QUICKSIGHT = TERRAFORM / "modules" / "quicksight"
+KPI_TABLES = {"kpi_monthly_revenue", "kpi_top_customers", "kpi_genre_sales", "kpi_artist_sales",
+              "kpi_media_type_sales", "kpi_country_sales", "kpi_customer_segments", "kpi_headline"}
+
+
+def dbt_model_columns() -> dict[str, list[str]]:
+    import yaml
+
+    columns = {}
+    for path in (REPO / "sql" / "warehouse" / "models").rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
+            columns[model["name"]] = [c["name"] for c in model.get("columns", [])]
+    return columns
+
+
+def test_quicksight_datasets_cover_the_kpi_and_mart_tables_with_their_dbt_columns():
+    datasets = json.loads((QUICKSIGHT / "datasets.json").read_text())
+    assert set(datasets) >= KPI_TABLES
+    assert {"mart_monthly_revenue", "mart_country_sales", "mart_genre_performance", "mart_artist_performance",
+            "mart_single_customer_view"} <= set(datasets)
+    models = dbt_model_columns()
+    for table, columns in datasets.items():
+        assert set(columns.values()) <= {"STRING", "INTEGER", "DECIMAL", "DATETIME"}, table
+        if table in models:  # the KPI models arrive with the analysis layer; from then on they must agree
+            assert list(columns) == models[table], f"{table}: datasets.json differs from dbt's YAML"
+    marts = {t for t in datasets if t.startswith("mart_")}
+    assert marts <= set(models), "every mart dataset reads a dbt model"
+
+
+def test_the_dashboard_charts_only_columns_its_datasets_have():
+    datasets = json.loads((QUICKSIGHT / "datasets.json").read_text())
+    locals_ = {k: v for block in config(QUICKSIGHT)["locals"] for k, v in block.items()}
+    for chart in locals_["bar_charts"].values():
+        assert {chart["category"], chart["value"]} <= set(datasets[chart["data_set"]]), chart
+    assert set(locals_["headline_figures"]) <= set(datasets["kpi_headline"])
+    assert {"month_start", "revenue"} <= set(datasets["kpi_monthly_revenue"])
+    titles = " ".join(c["title"] for c in locals_["bar_charts"].values())
+    for headline in ("Top customers", "genre", "country"):
+        assert headline in titles
+    (data_set,) = [body for _, t, _, body in typed("resource", QUICKSIGHT) if t == "aws_quicksight_data_set"]
+    assert data_set["import_mode"] == "DIRECT_QUERY"
+    assert data_set["physical_table_map"][0]["relational_table"][0]["schema"] == "${var.analytics_schema}"
+
+
+PROVIDER_MIRROR = Path("/opt/tf-plugins")
+
+
+@pytest.fixture(scope="session")
+def provider_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("terraform-plugin-cache")
+
+
+@pytest.mark.parametrize("module", ["quicksight", "dagster_ecs", "landing_loader", "storage", "network", "databases",
+                                    "iam", "bastion", "redshift"])
+def test_terraform_validate_passes_for_each_module(module: str, tmp_path: Path, provider_cache: Path) -> None:
+    """Real `terraform validate` against the aws provider's schema, installed from the machine's mirror (the
+    root and modules/lambda also need the archive provider, which the mirror lacks)."""
+    import os
+
+    from chinook_platform_tests.conftest import server_missing
+
+    mirror = Path(os.environ.get("CHINOOK_TF_PROVIDER_MIRROR", PROVIDER_MIRROR))
+    if not (mirror / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        server_missing(f"A Terraform provider mirror at {mirror}", "Set CHINOOK_TF_PROVIDER_MIRROR to one.")
+    rc = tmp_path / "terraformrc"
+    rc.write_text(f'plugin_cache_dir = "{provider_cache}"\n'  # linked, not copied (700 MB), after the first
+                  f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n')
+    shutil.copytree(TERRAFORM / "modules" / module, tmp_path / module)
+    os.environ["TF_CLI_CONFIG_FILE"] = str(rc)  # read by the bundled Terraform on each command
+    try:
+        command = TerraformCommand(str(tmp_path / module))
+        init = command.init(backend=False, check=False)
+        assert init.retcode == 0, init.value
+        validated = command.validate(check=False)
+    finally:
+        del os.environ["TF_CLI_CONFIG_FILE"]
+    assert validated.value["valid"], validated.value["diagnostics"]
