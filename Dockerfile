@@ -16,7 +16,7 @@ WORKDIR /opt/dagster/app
 COPY pyproject.toml constraints.txt README.md ./
 COPY chinook_platform/__init__.py chinook_platform/__init__.py
 RUN python -m venv "$VIRTUAL_ENV" \
- && pip install uv \
+ && pip install "uv==$(sed -n 's/^uv==//p' constraints.txt)" \
  && uv pip install --python "$VIRTUAL_ENV/bin/python" --compile-bytecode -c constraints.txt -e . \
  && pip uninstall --yes uv
 

@@ -3,6 +3,7 @@ storage on the real PostgreSQL, the ECS run launcher against moto's ECS on loopb
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -96,4 +97,85 @@ def test_the_workspace_names_the_code_location_by_its_private_dns_name():
 
     workspace = yaml.safe_load((REPO / "deploy" / "workspace.yaml").read_text())
     (server,) = [entry["grpc_server"] for entry in workspace["load_from"]]
-    assert server == {"host": {"env": "DAGSTER_CODE_LOCATION_HOST"}, "port": 4000, "location_name": "chinook_platform"}
+    assert server == {"host": {"env": "DAGSTER_CODE_LOCATION_HOST"}, "port": {"env": "DAGSTER_CODE_LOCATION_PORT"},
+                      "location_name": "chinook_platform"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def service_commands() -> dict[str, list[str]]:
+    """The commands modules/dagster_ecs gives the code location, webserver and daemon tasks."""
+    import hcl2
+
+    options = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+    parsed = hcl2.loads((REPO / "terraform" / "modules" / "dagster_ecs" / "main.tf").read_text(),
+                        serialization_options=options)
+    services = next(block["services"] for block in parsed["locals"] if "services" in block)
+    return {name: service["command"] for name, service in services.items()}
+
+
+def test_the_services_commands_serve_the_code_location_to_the_webserver(
+    storage_environment, s3_endpoint: str, tmp_path: Path
+):
+    """The code-location and webserver tasks' commands, through the image's entrypoint, on loopback ports: the
+    webserver loads the code location over gRPC by the workspace.yaml the image carries."""
+    import os
+    import signal
+    import time
+    import urllib.request
+
+    grpc_port, web_port = free_port(), free_port()
+    commands = service_commands()
+    swap = {"0.0.0.0": "127.0.0.1", "4000": str(grpc_port), "3000": str(web_port),
+            "/opt/dagster/app/deploy/workspace.yaml": str(REPO / "deploy" / "workspace.yaml")}
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    boto3.client("ecs", region_name="us-east-1", endpoint_url=s3_endpoint).register_task_definition(
+        family="chinook-dev-dagster-run", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024",
+        memory="2048", containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}])
+    environment = {**os.environ, **storage_environment, "DAGSTER_HOME": str(home), "AWS_ENDPOINT_URL_ECS": s3_endpoint,
+                   "DAGSTER_RUN_TASK_DEFINITION": "chinook-dev-dagster-run", "DAGSTER_ECS_CLUSTER": "default",
+                   "DAGSTER_CODE_LOCATION_HOST": "127.0.0.1", "DAGSTER_CODE_LOCATION_PORT": str(grpc_port),
+                   "CHINOOK_HOME": str(tmp_path / "chinook")}
+    bin_dir = Path(sys.executable).parent
+    started = []
+    try:
+        for name in ("code-location", "webserver"):
+            command = [swap.get(part, part) for part in commands[name]]
+            command[0] = str(bin_dir / command[0])
+            started.append(subprocess.Popen([sys.executable, "-m", "chinook_platform.lib.dagster_storage", *command],
+                                            env=environment, cwd=tmp_path, start_new_session=True,
+                                            stdout=subprocess.DEVNULL, stderr=(tmp_path / f"{name}.log").open("w")))
+        graphql = ("{ workspaceOrError { ... on Workspace { locationEntries { name "
+                   "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
+        query = json.dumps({"query": graphql}).encode()
+        deadline, entries = time.monotonic() + 240, None
+        while time.monotonic() < deadline and all(p.poll() is None for p in started):
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{web_port}/graphql", data=query,
+                                                 headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
+                # Started together, as ECS does: the webserver picks the location up once its server serves.
+                if entries and (entries[0]["locationOrLoadError"] or {}).get("__typename") == "RepositoryLocation":
+                    break
+            except OSError:
+                pass
+            time.sleep(2)
+        logs = "\n".join((tmp_path / f"{n}.log").read_text()[-1500:] for n in ("code-location", "webserver"))
+        assert entries, logs
+        (entry,) = entries
+        assert entry["name"] == "chinook_platform"
+        assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation", (entry, logs)
+    finally:
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)

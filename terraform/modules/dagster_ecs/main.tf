@@ -29,6 +29,7 @@ locals {
     DAGSTER_PG_PORT             = tostring(var.dagster_storage.port)
     DAGSTER_PG_DB               = var.dagster_storage.db_name
     DAGSTER_CODE_LOCATION_HOST  = "code-location.${local.namespace}"
+    DAGSTER_CODE_LOCATION_PORT  = "4000"
     DAGSTER_RUN_TASK_DEFINITION = "${var.name}-run"
     DAGSTER_ECS_CLUSTER         = aws_ecs_cluster.this.name
     }) : { name = name, value = value }
