@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The venv's tools (dbt, dagster) first on PATH, for everything make starts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install browser run test dev lint schema-sql benchmark clean
+.PHONY: install browser run test dev lint schema-sql benchmark clean lambda-zip image
 
 # The venv is rebuilt only when the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -30,7 +30,14 @@ browser:
 run: install  ## land data/ and materialize every asset on the embedded default (.chinook/)
 	$(BIN)/chinook run --source data
 
-test: install browser  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
+# checkov in a virtualenv of its own (in the project's it downgrades boto3 and replaces python-hcl2's module).
+CHECKOV := $(VENV)/checkov/bin/checkov
+export CHINOOK_CHECKOV := $(CURDIR)/$(CHECKOV)
+$(CHECKOV): | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(BIN)/uv pip install --quiet --python $(VENV)/checkov/bin/python checkov==3.3.30
+
+test: install browser $(CHECKOV)  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
 	$(BIN)/python -m pytest
 
 UI_PORT ?= 3000
@@ -49,3 +56,17 @@ benchmark: install  ## load scale factors 100 and 1000 into PostgreSQL and print
 
 clean:
 	rm -rf .chinook
+
+# --- AWS deployment (terraform/README.md) -------------------------------------------------------------
+LAMBDA_ZIP ?= terraform/.build/landing-loader.zip
+lambda-zip: install  ## the landing loader's deployment zip (arm64, Python 3.12), uploaded by terraform apply
+	$(BIN)/python -m chinook_platform.lambdas.artifact $(LAMBDA_ZIP)
+
+# The code location image, pushed to the ECR repository Terraform creates (needs docker and the AWS CLI).
+IMAGE_TAG ?= $(shell git rev-parse --short HEAD)
+ECR_REPOSITORY ?= $(shell terraform -chdir=terraform output -raw dagster_ecr_repository_url)
+image:  ## build the Dagster image and push it to ECR as $(IMAGE_TAG)
+	aws ecr get-login-password --region $$(terraform -chdir=terraform output -raw aws_region) | \
+	  docker login --username AWS --password-stdin $(firstword $(subst /, ,$(ECR_REPOSITORY)))
+	docker build --platform linux/arm64 -t $(ECR_REPOSITORY):$(IMAGE_TAG) .
+	docker push $(ECR_REPOSITORY):$(IMAGE_TAG)

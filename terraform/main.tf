@@ -10,8 +10,39 @@ locals {
   az_count = var.enable_redshift ? max(var.az_count, 3) : var.az_count
 
   # Bucket names are global: the account id and Region make them unique without a random suffix.
-  landing_bucket_name = "${local.name}-landing-${local.account_id}-${var.aws_region}"
-  lake_bucket_name    = "${local.name}-lake-${local.account_id}-${var.aws_region}"
+  landing_bucket_name   = "${local.name}-landing-${local.account_id}-${var.aws_region}"
+  lake_bucket_name      = "${local.name}-lake-${local.account_id}-${var.aws_region}"
+  artifacts_bucket_name = "${local.name}-artifacts-${local.account_id}-${var.aws_region}"
+
+  # Who loads landed files: the Dagster landing sensor (default) or the landing loader Lambda.
+  lambda_loads = var.landing_loader == "lambda"
+
+  # The platform's settings in the cloud, as the ECS tasks get them; `chinook env --from-terraform` writes the
+  # same from the outputs (chinook_platform/lib/terraform_env.py; a test keeps the two in step).
+  oltp = module.databases.instances["oltp"]
+  olap = module.databases.instances["olap"]
+  redshift_settings = {
+    CHINOOK_REDSHIFT_HOST       = one(module.redshift[*].workgroup_endpoint.address)
+    CHINOOK_REDSHIFT_PORT       = try(tostring(one(module.redshift[*].workgroup_endpoint.port)), null)
+    CHINOOK_REDSHIFT_DBNAME     = one(module.redshift[*].database_name)
+    CHINOOK_REDSHIFT_SECRET_ARN = one(module.redshift[*].admin_password_secret_arn)
+    CHINOOK_REDSHIFT_IAM_ROLE   = one(module.redshift[*].copy_role_arn)
+  }
+  platform_settings = merge({
+    AWS_REGION                      = var.aws_region
+    CHINOOK_LANDING_URL             = "s3://${module.storage.landing_bucket_name}/"
+    CHINOOK_LAKE_URL                = "s3://${module.storage.lake_bucket_name}/"
+    CHINOOK_OLTP_URL                = "postgresql+psycopg://${local.oltp.address}:${local.oltp.port}/${local.oltp.db_name}?sslmode=require"
+    CHINOOK_OLTP_SECRET_ARN         = module.databases.master_user_secret_arns["oltp"]
+    CHINOOK_OLTP_SCHEMA             = var.oltp_schema
+    CHINOOK_WAREHOUSE_TARGET        = var.enable_redshift ? "redshift" : "postgres"
+    CHINOOK_STAGING_SCHEMA          = "staging"
+    CHINOOK_WAREHOUSE_SCHEMA        = "analytics"
+    CHINOOK_WAREHOUSE_PG_HOST       = local.olap.address
+    CHINOOK_WAREHOUSE_PG_PORT       = tostring(local.olap.port)
+    CHINOOK_WAREHOUSE_PG_DBNAME     = local.olap.db_name
+    CHINOOK_WAREHOUSE_PG_SECRET_ARN = module.databases.master_user_secret_arns["olap"]
+  }, { for name, value in local.redshift_settings : name => value if var.enable_redshift })
 
 }
 
@@ -30,9 +61,10 @@ module "storage" {
 
   landing_bucket_name                = local.landing_bucket_name
   lake_bucket_name                   = local.lake_bucket_name
+  artifacts_bucket_name              = local.artifacts_bucket_name
   noncurrent_version_expiration_days = var.s3_noncurrent_version_expiration_days
   force_destroy                      = var.s3_force_destroy
-  landing_notifier_function_arn      = module.landing_notifier.function_arn
+  landing_notifier_function_arn      = local.lambda_loads ? module.landing_loader[0].function_arn : module.landing_notifier.function_arn
 }
 
 module "landing_notifier" {
@@ -41,6 +73,30 @@ module "landing_notifier" {
   function_name      = "${local.name}-landing-notifier"
   source_file        = "${path.module}/lambda/landing_notifier/handler.py"
   landing_bucket_arn = module.storage.landing_bucket_arn
+  log_retention_days = var.lambda_log_retention_days
+}
+
+# The serverless loader (landing_loader = "lambda"): built by `make lambda-zip`, it runs lib/oltp_load for each
+# landed file. S3 then notifies the loader instead of the notifier (one notification per bucket).
+module "landing_loader" {
+  source = "./modules/landing_loader"
+  count  = local.lambda_loads ? 1 : 0
+
+  function_name              = "${local.name}-landing-loader"
+  artifact_path              = "${path.module}/.build/landing-loader.zip"
+  artifacts_bucket_name      = module.storage.artifacts_bucket_name
+  landing_bucket_arn         = module.storage.landing_bucket_arn
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  s3_prefix_list_id          = module.network.s3_prefix_list_id
+  database_security_group_id = module.databases.security_group_id
+  database = {
+    host       = module.databases.instances["oltp"].address
+    port       = module.databases.instances["oltp"].port
+    name       = module.databases.instances["oltp"].db_name
+    schema     = var.oltp_schema
+    secret_arn = module.databases.master_user_secret_arns["oltp"]
+  }
   log_retention_days = var.lambda_log_retention_days
 }
 
@@ -100,6 +156,33 @@ module "dagster_runner_iam" {
     values(module.databases.master_user_secret_arns),
     [for redshift in module.redshift : redshift.admin_password_secret_arn],
   )
+}
+
+# Dagster in the cloud: code location, webserver and daemon on ECS Fargate, each run its own task
+# (EcsRunLauncher), run and event storage in a `dagster` database on the OLTP instance (created by the image's
+# entrypoint). The webserver is reachable only through an SSM port forward via the bastion.
+module "dagster" {
+  source = "./modules/dagster_ecs"
+  count  = var.enable_dagster ? 1 : 0
+
+  name                       = "${local.name}-dagster"
+  vpc_id                     = module.network.vpc_id
+  vpc_cidr_block             = module.network.vpc_cidr_block
+  subnet_ids                 = module.network.public_subnet_ids
+  bastion_security_group_id  = module.bastion.security_group_id
+  database_security_group_id = module.databases.security_group_id
+  dagster_storage = {
+    host       = local.oltp.address
+    port       = local.oltp.port
+    db_name    = "dagster"
+    secret_arn = module.databases.master_user_secret_arns["oltp"]
+  }
+  platform_settings   = local.platform_settings
+  platform_policy_arn = module.dagster_runner_iam.policy_arn
+  image_tag           = var.dagster_image_tag
+  service_cpu         = var.dagster_service_cpu
+  service_memory      = var.dagster_service_memory
+  log_retention_days  = var.lambda_log_retention_days
 }
 
 module "quicksight" {

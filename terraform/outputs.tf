@@ -107,12 +107,75 @@ output "quicksight_data_source_arn" {
   value       = one(module.quicksight[*].data_source_arn)
 }
 
-output "platform_environment" {
-  description = "The platform's environment variables for a runner using the SSM port forwards above. The OLTP password is a placeholder: read it from the secret at run time, never store it."
-  value = {
-    CHINOOK_LANDING_URL      = "s3://${module.storage.landing_bucket_name}/"
-    CHINOOK_LAKE_URL         = "s3://${module.storage.lake_bucket_name}/"
-    CHINOOK_OLTP_URL         = "postgresql+psycopg://${var.db_master_username}:<password from ${module.databases.master_user_secret_arns["oltp"]}>@127.0.0.1:15432/${module.databases.instances["oltp"].db_name}?sslmode=require"
-    CHINOOK_WAREHOUSE_TARGET = var.enable_redshift ? "redshift" : "postgres"
-  }
+output "aws_region" {
+  description = "Region of the deployment (AWS_REGION of the platform)."
+  value       = var.aws_region
+}
+
+output "oltp_port" {
+  description = "Port of the OLTP PostgreSQL instance."
+  value       = module.databases.instances["oltp"].port
+}
+
+output "olap_port" {
+  description = "Port of the OLAP PostgreSQL instance."
+  value       = module.databases.instances["olap"].port
+}
+
+output "redshift_database_name" {
+  description = "Database of the Redshift Serverless namespace, or null when Redshift is disabled."
+  value       = one(module.redshift[*].database_name)
+}
+
+output "redshift_admin_username" {
+  description = "Admin user of the Redshift Serverless namespace (its password is in the secret), or null when disabled."
+  value       = one(module.redshift[*].admin_username)
+}
+
+# `chinook env --from-terraform` (chinook_platform/lib/terraform_env.py) turns these outputs into the platform's
+# complete settings, credentials as the secret ARNs above.
+
+output "oltp_schema" {
+  description = "PostgreSQL schema of the OLTP tables."
+  value       = var.oltp_schema
+}
+
+output "landing_loader" {
+  description = "Who loads landed files: dagster (the landing sensor) or lambda."
+  value       = var.landing_loader
+}
+
+output "landing_loader_function_name" {
+  description = "Name of the landing loader Lambda function, or null when Dagster loads."
+  value       = one(module.landing_loader[*].function_name)
+}
+
+output "dagster_ecr_repository_url" {
+  description = "ECR repository of the Dagster image (`make image` pushes here), or null when Dagster on ECS is disabled."
+  value       = one(module.dagster[*].repository_url)
+}
+
+output "dagster_cluster_name" {
+  description = "ECS cluster of the Dagster services and runs, or null when disabled."
+  value       = one(module.dagster[*].cluster_name)
+}
+
+output "dagster_log_group" {
+  description = "CloudWatch log group of the Dagster services and runs, or null when disabled."
+  value       = one(module.dagster[*].log_group_name)
+}
+
+output "dagster_webserver_port_forward_command" {
+  description = "Forwards local port 3000 to the Dagster webserver through the bastion (SSM), or null when disabled."
+  value = one([for dagster in module.dagster : join(" ", [
+    "aws ssm start-session --region ${var.aws_region}",
+    "--target ${module.bastion.instance_id}",
+    "--document-name AWS-StartPortForwardingSessionToRemoteHost",
+    "--parameters host=${dagster.webserver_host},portNumber=3000,localPortNumber=3000",
+  ])])
+}
+
+output "quicksight_dashboard_id" {
+  description = "ID of the QuickSight sales dashboard over the KPI tables, or null when QuickSight is disabled."
+  value       = one(module.quicksight[*].dashboard_id)
 }

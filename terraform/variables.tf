@@ -262,7 +262,7 @@ variable "redshift_daily_rpu_hours_limit" {
 # ---------------------------------------------------------------------------------------------------------
 
 variable "enable_quicksight" {
-  description = "Create a QuickSight VPC connection and a data source for the OLAP database. Needs an existing QuickSight Enterprise subscription (NOT free) with access to Secrets Manager granted."
+  description = "Create a QuickSight VPC connection, a data source for the OLAP database, datasets over the KPI and mart tables and a sales dashboard. Needs an existing QuickSight Enterprise subscription (NOT free) with access to Secrets Manager granted."
   type        = bool
   default     = false
 }
@@ -281,6 +281,28 @@ variable "quicksight_owner_arn" {
 # ---------------------------------------------------------------------------------------------------------
 # Lambda and IAM
 # ---------------------------------------------------------------------------------------------------------
+
+variable "landing_loader" {
+  description = "Who loads landed files into the OLTP database: \"dagster\" (the landing sensor starts runs; default) or \"lambda\" (the landing loader function, run by S3 for each object; build it first with `make lambda-zip`)."
+  type        = string
+  default     = "dagster"
+
+  validation {
+    condition     = contains(["dagster", "lambda"], var.landing_loader)
+    error_message = "landing_loader must be \"dagster\" or \"lambda\"."
+  }
+}
+
+variable "oltp_schema" {
+  description = "PostgreSQL schema of the OLTP tables (CHINOOK_OLTP_SCHEMA), created on first load."
+  type        = string
+  default     = "chinook"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,62}$", var.oltp_schema))
+    error_message = "oltp_schema must be a lowercase PostgreSQL identifier."
+  }
+}
 
 variable "lambda_log_retention_days" {
   description = "Retention of the landing notifier's CloudWatch log group, in days."
@@ -302,4 +324,37 @@ variable "dagster_runner_trusted_principal_arns" {
     condition     = alltrue([for arn in var.dagster_runner_trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:", arn))])
     error_message = "dagster_runner_trusted_principal_arns must be IAM ARNs."
   }
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Dagster on ECS Fargate (NOT free: about USD 55/month in the default shape, see README)
+# ---------------------------------------------------------------------------------------------------------
+
+variable "enable_dagster" {
+  description = "Run the code location, webserver and daemon on ECS Fargate (runs as their own tasks). NOT free: about USD 55/month in the default shape (terraform/README.md). Push an image first: `make image`."
+  type        = bool
+  default     = false
+}
+
+variable "dagster_image_tag" {
+  description = "Tag of the Dagster image in the ECR repository (`make image` pushes the git commit's short hash)."
+  type        = string
+  default     = "latest"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.dagster_image_tag))
+    error_message = "dagster_image_tag must be a valid image tag."
+  }
+}
+
+variable "dagster_service_cpu" {
+  description = "CPU units of each Dagster service task (512 = 0.5 vCPU; Fargate pairs it with 1-4 GiB)."
+  type        = number
+  default     = 512
+}
+
+variable "dagster_service_memory" {
+  description = "Memory of each Dagster service task in MiB."
+  type        = number
+  default     = 1024
 }

@@ -21,6 +21,7 @@ from chinook_platform.lib.environment import (
 from chinook_platform.lib.lake import LakeStore, s3_filesystem
 from chinook_platform.lib.landing_zone import LandingZone, landing_zone_at
 from chinook_platform.lib.oltp_database import create_oltp_engine
+from chinook_platform.lib.secrets import export_secret_settings
 from chinook_platform.lib.warehouse_staging import (
     DuckDBStaging,
     PostgresStaging,
@@ -145,6 +146,8 @@ def _from_env(variable: str, default: str) -> str | dg.EnvVar:
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
+    # Hook: credentials given as Secrets Manager ARNs become the settings below, in this process only.
+    export_secret_settings()
     s3_settings = {"s3_endpoint_url": _from_env("CHINOOK_S3_ENDPOINT_URL", ""),
                    "s3_region": _from_env("AWS_REGION", "us-east-1")}
     return {

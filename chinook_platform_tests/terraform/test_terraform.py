@@ -707,3 +707,225 @@ def test_handler_matches_the_platform_contract_and_loader(handler: ModuleType) -
     for key in keys:
         loader = classify(key)
         assert handler.table_for_key(key) == (loader.csv_name if isinstance(loader, Table) else None), key
+
+
+# --------------------------------------------------------------------------------------------------------
+# The landing loader switch
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_the_dagster_sensor_loads_by_default_and_the_lambda_only_when_switched():
+    root_variables = labelled(TERRAFORM, "variable")
+    assert root_variables["landing_loader"]["default"] == "dagster"
+    calls = labelled(TERRAFORM, "module")
+    assert re.search(r'var\.landing_loader == "lambda"', code(TERRAFORM))
+    assert "local.lambda_loads ? 1 : 0" in text(calls["landing_loader"]["count"])
+    # S3 notifies exactly one function: the loader when it loads, else the notifier.
+    chosen = text(calls["storage"]["landing_notifier_function_arn"])
+    assert re.search(r"local\.lambda_loads \? module\.landing_loader\[0\]\.function_arn : "
+                     r"module\.landing_notifier\.function_arn", chosen), chosen
+
+
+def test_the_landing_loader_runs_the_package_handler_with_least_privilege():
+    loader = TERRAFORM / "modules" / "landing_loader"
+    (function,) = [body for _, t, _, body in typed("resource", loader) if t == "aws_lambda_function"]
+    module_path, function_name = function["handler"].rsplit(".", 1)
+    source = REPO / (module_path.replace(".", "/") + ".py")
+    assert source.is_file() and re.search(rf"^def {function_name}\(", source.read_text(), re.MULTILINE)
+    assert function["runtime"] == "python3.12" and function["architectures"] == ["arm64"]
+    assert "vpc_config" in function  # the OLTP database is private
+    variables = function["environment"][0]["variables"]
+    assert set(variables) == {"CHINOOK_OLTP_URL", "CHINOOK_OLTP_SCHEMA", "CHINOOK_OLTP_SECRET_ARN"}
+    assert "password" not in text(variables).lower()
+    documents = {name: body for _, t, name, body in typed("data", loader) if t == "aws_iam_policy_document"}
+    statements = {s["sid"]: s for s in documents["this"]["statement"]}
+    assert statements["ReadLandedObjects"]["resources"] == ["${var.landing_bucket_arn}/*"]
+    assert statements["ReadOltpCredentials"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert statements["ReadOltpCredentials"]["resources"] == ["${var.database.secret_arn}"]
+    assert all(a.startswith("ec2:") for a in statements["RunInTheVpc"]["actions"])
+    # The zip make lambda-zip writes is the one Terraform uploads.
+    call = labelled(TERRAFORM, "module")["landing_loader"]
+    assert call["artifact_path"] == "${path.module}/.build/landing-loader.zip"
+    assert "LAMBDA_ZIP ?= terraform/.build/landing-loader.zip" in (REPO / "Makefile").read_text()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Dagster on ECS Fargate, its image and dagster.yaml
+# --------------------------------------------------------------------------------------------------------
+
+DAGSTER_ECS = TERRAFORM / "modules" / "dagster_ecs"
+
+
+def ecs_locals() -> dict[str, Any]:
+    return {k: v for block in config(DAGSTER_ECS)["locals"] for k, v in block.items()}
+
+
+def test_dagster_on_ecs_is_optional_and_reachable_only_from_the_bastion():
+    assert labelled(TERRAFORM, "variable")["enable_dagster"]["default"] is False
+    call = labelled(TERRAFORM, "module")["dagster"]
+    assert "var.enable_dagster ? 1 : 0" in text(call["count"])
+    assert call["bastion_security_group_id"] == "${module.bastion.security_group_id}"
+    ingress = [body for d, t, _, body in typed("resource", DAGSTER_ECS) if t == "aws_vpc_security_group_ingress_rule"]
+    tasks_ingress = [b for b in ingress if b["security_group_id"] == "${aws_security_group.this.id}"]
+    assert {(b["from_port"], b["referenced_security_group_id"]) for b in tasks_ingress} == {
+        (3000, "${var.bastion_security_group_id}"), (4000, "${aws_security_group.this.id}")}
+    assert not any("cidr_ipv4" in b or "cidr_ipv6" in b for b in ingress)
+    services = [body for _, t, _, body in typed("resource", DAGSTER_ECS) if t == "aws_ecs_service"]
+    assert services and all("load_balancer" not in s for s in services)
+
+
+def test_the_three_services_run_the_code_location_webserver_and_daemon_from_one_image():
+    services = ecs_locals()["services"]
+    assert set(services) == {"code-location", "webserver", "daemon"}
+    assert services["code-location"]["command"][:3] == ["dagster", "code-server", "start"]
+    assert services["webserver"]["command"][0] == "dagster-webserver"
+    assert services["daemon"]["command"][:2] == ["dagster-daemon", "run"]
+    for name in ("webserver", "daemon"):
+        workspace = services[name]["command"][services[name]["command"].index("--workspace") + 1]
+        assert workspace == "/opt/dagster/app/deploy/workspace.yaml" and (REPO / "deploy" / "workspace.yaml").is_file()
+    (service,) = [body for _, t, _, body in typed("resource", DAGSTER_ECS) if t == "aws_ecs_service"]
+    # Never two daemons: the old task stops before the new one starts.
+    assert service["deployment_maximum_percent"] == 100 and service["deployment_minimum_healthy_percent"] == 0
+
+
+def test_the_image_dagster_yaml_matches_what_terraform_provides():
+    import yaml
+
+    instance = yaml.safe_load((REPO / "deploy" / "dagster.yaml").read_text())
+    assert instance["run_launcher"]["class"] == "EcsRunLauncher"
+    assert instance["run_launcher"]["module"] == "dagster_aws.ecs"
+    assert instance["run_launcher"]["config"]["container_name"] == "run"
+    needed = set(re.findall(r"env: (\w+)", (REPO / "deploy" / "dagster.yaml").read_text()))
+    needed |= set(re.findall(r"env: (\w+)", (REPO / "deploy" / "workspace.yaml").read_text()))
+    locals_ = ecs_locals()
+    provided = set(re.findall(r"\b(DAGSTER_\w+)\s*=", text(locals_["environment"])))
+    provided |= {s["name"] for s in locals_["secrets"]}
+    assert needed <= provided, f"dagster.yaml reads {needed - provided}, which no task gets"
+    assert "password" not in text(locals_["environment"]).lower()
+    assert {s["valueFrom"] for s in locals_["secrets"]} == {"${local.storage_secret}:username::",
+                                                           "${local.storage_secret}:password::"}
+    assert "${var.name}-run" in text(locals_["environment"])
+    runs = [b for _, t, n, b in typed("resource", DAGSTER_ECS) if t == "aws_ecs_task_definition" and n == "run"]
+    assert runs and runs[0]["family"] == "${var.name}-run"
+    assert re.search(r'name\s*[=:]\s*"run"', text(runs[0]["container_definitions"]))
+
+
+def test_the_dockerfile_is_slim_non_root_and_pinned_by_constraints():
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.12-slim$", dockerfile, re.MULTILINE)
+    assert re.search(r"^USER dagster$", dockerfile, re.MULTILINE)
+    assert "-c constraints.txt" in dockerfile
+    assert "COPY deploy/dagster.yaml /opt/dagster/dagster_home/dagster.yaml" in dockerfile
+    assert 'ENTRYPOINT ["python", "-m", "chinook_platform.lib.dagster_storage"]' in dockerfile
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert {".env", ".venv", ".git", "terraform"} <= set(ignored)
+    makefile = (REPO / "Makefile").read_text()
+    assert "docker build --platform linux/arm64" in makefile and "docker push" in makefile
+    tasks = [b for _, t, _, b in typed("resource", DAGSTER_ECS) if t == "aws_ecs_task_definition"]
+    assert all(b["runtime_platform"][0]["cpu_architecture"] == "ARM64" for b in tasks)
+
+
+def test_checkov_finds_no_failure_and_every_skip_has_a_reason():
+    """checkov from its own virtualenv (CHINOOK_CHECKOV, or `checkov` on PATH): never in the project's."""
+    import os
+    import subprocess
+
+    from chinook_platform_tests.conftest import server_missing
+
+    checkov = os.environ.get("CHINOOK_CHECKOV") or shutil.which("checkov")
+    if not checkov:
+        server_missing("checkov", "python -m venv /tmp/checkov && /tmp/checkov/bin/pip install checkov; "
+                                  "export CHINOOK_CHECKOV=/tmp/checkov/bin/checkov")
+    done = subprocess.run([checkov, "-d", str(TERRAFORM), "--framework", "terraform", "--skip-download", "--compact",
+                           "-o", "json"], capture_output=True, text=True, timeout=300)
+    report = json.loads(done.stdout)
+    report = report if isinstance(report, dict) else report[0]
+    failed = [f"{c['check_id']} {c['resource']}" for c in report["results"]["failed_checks"]]
+    assert report["summary"]["failed"] == 0, failed
+    assert report["summary"]["passed"] > 400 and report["summary"]["parsing_errors"] == 0
+    unexplained = [c["check_id"] for c in report["results"]["skipped_checks"]
+                   if len(c["check_result"].get("suppress_comment", "").strip()) < 20]
+    assert not unexplained, f"skips without a reason: {unexplained}"
+
+
+# --------------------------------------------------------------------------------------------------------
+# QuickSight over the marts, and `terraform validate` with the provider mirror
+# --------------------------------------------------------------------------------------------------------
+
+QUICKSIGHT = TERRAFORM / "modules" / "quicksight"
+KPI_TABLES = {"kpi_monthly_revenue", "kpi_top_customers", "kpi_genre_sales", "kpi_artist_sales",
+              "kpi_media_type_sales", "kpi_country_sales", "kpi_customer_segments", "kpi_headline"}
+
+
+def dbt_model_columns() -> dict[str, list[str]]:
+    import yaml
+
+    columns = {}
+    for path in (REPO / "sql" / "warehouse" / "models").rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
+            columns[model["name"]] = [c["name"] for c in model.get("columns", [])]
+    return columns
+
+
+def test_quicksight_datasets_cover_the_kpi_and_mart_tables_with_their_dbt_columns():
+    datasets = json.loads((QUICKSIGHT / "datasets.json").read_text())
+    assert set(datasets) >= KPI_TABLES
+    assert {"mart_monthly_revenue", "mart_country_sales", "mart_genre_performance", "mart_artist_performance",
+            "mart_single_customer_view"} <= set(datasets)
+    models = dbt_model_columns()
+    for table, columns in datasets.items():
+        assert set(columns.values()) <= {"STRING", "INTEGER", "DECIMAL", "DATETIME"}, table
+        if table in models:  # the KPI models arrive with the analysis layer; from then on they must agree
+            assert list(columns) == models[table], f"{table}: datasets.json differs from dbt's YAML"
+    marts = {t for t in datasets if t.startswith("mart_")}
+    assert marts <= set(models), "every mart dataset reads a dbt model"
+
+
+def test_the_dashboard_charts_only_columns_its_datasets_have():
+    datasets = json.loads((QUICKSIGHT / "datasets.json").read_text())
+    locals_ = {k: v for block in config(QUICKSIGHT)["locals"] for k, v in block.items()}
+    for chart in locals_["bar_charts"].values():
+        assert {chart["category"], chart["value"]} <= set(datasets[chart["data_set"]]), chart
+    assert set(locals_["headline_figures"]) <= set(datasets["kpi_headline"])
+    assert {"month_start", "revenue"} <= set(datasets["kpi_monthly_revenue"])
+    titles = " ".join(c["title"] for c in locals_["bar_charts"].values())
+    for headline in ("Top customers", "genre", "country"):
+        assert headline in titles
+    (data_set,) = [body for _, t, _, body in typed("resource", QUICKSIGHT) if t == "aws_quicksight_data_set"]
+    assert data_set["import_mode"] == "DIRECT_QUERY"
+    assert data_set["physical_table_map"][0]["relational_table"][0]["schema"] == "${var.analytics_schema}"
+
+
+PROVIDER_MIRROR = Path("/opt/tf-plugins")
+
+
+@pytest.fixture(scope="session")
+def provider_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("terraform-plugin-cache")
+
+
+@pytest.mark.parametrize("module", ["quicksight", "dagster_ecs", "landing_loader", "storage", "network", "databases",
+                                    "iam", "bastion", "redshift"])
+def test_terraform_validate_passes_for_each_module(module: str, tmp_path: Path, provider_cache: Path) -> None:
+    """Real `terraform validate` against the aws provider's schema, installed from the machine's mirror (the
+    root and modules/lambda also need the archive provider, which the mirror lacks)."""
+    import os
+
+    from chinook_platform_tests.conftest import server_missing
+
+    mirror = Path(os.environ.get("CHINOOK_TF_PROVIDER_MIRROR", PROVIDER_MIRROR))
+    if not (mirror / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        server_missing(f"A Terraform provider mirror at {mirror}", "Set CHINOOK_TF_PROVIDER_MIRROR to one.")
+    rc = tmp_path / "terraformrc"
+    rc.write_text(f'plugin_cache_dir = "{provider_cache}"\n'  # linked, not copied (700 MB), after the first
+                  f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n')
+    shutil.copytree(TERRAFORM / "modules" / module, tmp_path / module)
+    os.environ["TF_CLI_CONFIG_FILE"] = str(rc)  # read by the bundled Terraform on each command
+    try:
+        command = TerraformCommand(str(tmp_path / module))
+        init = command.init(backend=False, check=False)
+        assert init.retcode == 0, init.value
+        validated = command.validate(check=False)
+    finally:
+        del os.environ["TF_CLI_CONFIG_FILE"]
+    assert validated.value["valid"], validated.value["diagnostics"]

@@ -38,3 +38,9 @@ variable "owner_arn" {
   type        = string
   default     = null
 }
+
+variable "analytics_schema" {
+  description = "Schema of the dbt marts and KPI tables the datasets read (CHINOOK_WAREHOUSE_SCHEMA)."
+  type        = string
+  default     = "analytics"
+}

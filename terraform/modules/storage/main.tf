@@ -1,7 +1,8 @@
 locals {
   buckets = {
-    landing = var.landing_bucket_name
-    lake    = var.lake_bucket_name
+    landing   = var.landing_bucket_name
+    lake      = var.lake_bucket_name
+    artifacts = var.artifacts_bucket_name
   }
 }
 
@@ -9,7 +10,7 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18:Server access logging needs a third bucket and costs storage; CloudTrail data events can be added when required.
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles storage cost; the data is reproducible from the source CSVs.
   #checkov:skip=CKV_AWS_145:SSE-S3 (AES256) avoids KMS key and request charges on the free tier; switch to aws:kms with a CMK if policy requires it.
-  #checkov:skip=CKV2_AWS_62:Only the landing bucket needs event notifications (configured below); the lake has no consumer for them.
+  #checkov:skip=CKV2_AWS_62:Only the landing bucket needs event notifications (configured below); the lake and the artifacts (deployment zips) have no consumer for them.
   for_each = local.buckets
 
   bucket        = each.value
@@ -123,7 +124,8 @@ resource "aws_s3_bucket_policy" "this" {
   depends_on = [aws_s3_bucket_public_access_block.this]
 }
 
-# Every object created in the landing bucket invokes the landing notifier, which tags it with its table.
+# Every object created in the landing bucket invokes one function: the landing notifier (tags it with its table)
+# or, when Lambda loads landed files, the landing loader (S3 refuses two overlapping notifications).
 resource "aws_s3_bucket_notification" "landing" {
   bucket = aws_s3_bucket.this["landing"].id
 

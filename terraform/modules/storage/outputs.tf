@@ -17,3 +17,8 @@ output "lake_bucket_arn" {
   description = "ARN of the lake bucket."
   value       = aws_s3_bucket.this["lake"].arn
 }
+
+output "artifacts_bucket_name" {
+  description = "Name of the artifacts bucket."
+  value       = aws_s3_bucket.this["artifacts"].id
+}

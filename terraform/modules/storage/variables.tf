@@ -18,6 +18,11 @@ variable "lake_bucket_name" {
   }
 }
 
+variable "artifacts_bucket_name" {
+  description = "Name of the bucket holding deployment artifacts (the landing loader's zip)."
+  type        = string
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days after which noncurrent object versions are deleted."
   type        = number
@@ -31,6 +36,6 @@ variable "force_destroy" {
 }
 
 variable "landing_notifier_function_arn" {
-  description = "ARN of the Lambda function notified of every object created in the landing bucket. Its resource policy must already allow s3.amazonaws.com to invoke it."
+  description = "ARN of the Lambda function notified of every object created in the landing bucket (the notifier or the loader). Its resource policy must already allow s3.amazonaws.com to invoke it."
   type        = string
 }

@@ -1,0 +1,1 @@
+"""Entry points of the AWS Lambda functions: each a thin handler over the same lib code Dagster runs."""

@@ -1,0 +1,76 @@
+"""Compile every dbt model for Amazon Redshift without a cluster.
+
+``dbt compile --no-introspect --target redshift`` still connects: ``is_incremental()`` asks the adapter which
+relations exist (``list_relations_without_caching``, one catalogue query per schema). Here that one call is
+answered from a given list instead, and everything else is dbt's own compile with the real Redshift adapter
+and its macros. Two shapes cover every branch of the models' Jinja: a first build (the schema is empty) and an
+incremental run (every model already exists as a table).
+
+Run as ``python -m chinook_platform.lib.redshift_compile TARGET_PATH [--incremental]`` (dbt keeps global
+state, so each shape is compiled in a process of its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
+
+# profiles.yml reads these; no connection is ever opened, so the host only has to be well formed.
+OFFLINE_PROFILE = {
+    "CHINOOK_WAREHOUSE_TARGET": "redshift",
+    "CHINOOK_REDSHIFT_HOST": "offline.invalid",
+    "CHINOOK_REDSHIFT_USER": "offline",
+}
+
+
+def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
+    """Compile the project's models with the Redshift target into ``target_path``; returns the model names.
+
+    Args:
+        target_path: dbt's target folder (compiled SQL lands in ``compiled/chinook_warehouse/models``).
+        incremental: compile as if every model already existed as a table (the ``is_incremental()`` branch).
+    """
+    from dbt.adapters.redshift import RedshiftAdapter
+    from dbt.cli.main import dbtRunner
+
+    existing: set[tuple[str, str]] = set()  # (schema, identifier) of the tables the warehouse "has"
+
+    def list_relations_without_caching(self, schema_relation):  # noqa: ANN001, ANN202
+        return [
+            self.Relation.create(database=schema_relation.database, schema=schema, identifier=name, type="table")
+            for schema, name in sorted(existing) if schema == schema_relation.schema
+        ]
+
+    RedshiftAdapter.list_relations_without_caching = list_relations_without_caching
+    for key, value in OFFLINE_PROFILE.items():
+        os.environ.setdefault(key, value)
+    common = ["--project-dir", str(WAREHOUSE_PROJECT_DIR), "--profiles-dir", str(WAREHOUSE_PROJECT_DIR),
+              "--target", "redshift", "--target-path", str(target_path), "--log-path", str(target_path)]
+    runner = dbtRunner()
+    parsed = runner.invoke(["parse", "--quiet", *common])
+    if not parsed.success:
+        raise RuntimeError(f"dbt parse failed: {parsed.exception}")
+    models = [n for n in parsed.result.nodes.values() if n.resource_type == "model"]
+    if incremental:
+        existing.update((n.schema, n.alias) for n in models)
+    compiled = runner.invoke(["--no-populate-cache", "compile", "--no-introspect", "--quiet",
+                              "--select", "resource_type:model", *common])
+    if not compiled.success:
+        raise RuntimeError(f"dbt compile for Redshift failed: {compiled.exception}")
+    return sorted(n.name for n in models)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("target_path", type=Path)
+    parser.add_argument("--incremental", action="store_true", help="compile the is_incremental() branch")
+    args = parser.parse_args()
+    for name in compile_for_redshift(args.target_path, args.incremental):
+        print(name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Credentials given as Secrets Manager ARNs, fetched from moto's Secrets Manager over HTTP."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import boto3
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+from botocore.exceptions import ClientError
+
+from chinook_platform.defs.resources import build_resources
+from chinook_platform.lib.secrets import export_secret_settings, fetch_credentials
+
+FILLED = ("CHINOOK_OLTP_URL", "CHINOOK_WAREHOUSE_PG_USER", "CHINOOK_WAREHOUSE_PG_PASSWORD", "CHINOOK_REDSHIFT_USER",
+          "CHINOOK_REDSHIFT_PASSWORD", "CHINOOK_OLTP_SECRET_ARN", "CHINOOK_WAREHOUSE_PG_SECRET_ARN",
+          "CHINOOK_REDSHIFT_SECRET_ARN")
+
+
+@pytest.fixture
+def secrets_manager(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch):
+    """A Secrets Manager client on the moto server; boto3 everywhere in the process uses the same endpoint."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", s3_endpoint)
+    for variable in FILLED:  # restored afterwards whatever the code under test sets
+        monkeypatch.delenv(variable, raising=False)
+    return boto3.client("secretsmanager", region_name="eu-west-1")
+
+
+def rds_style_secret(client, username: str, password: str) -> str:
+    """A secret shaped like the one RDS keeps a managed master password in; returns its ARN."""
+    created = client.create_secret(Name=f"rds!db-{uuid.uuid4()}",
+                                   SecretString=json.dumps({"username": username, "password": password}))
+    return created["ARN"]
+
+
+@pytest.mark.postgres
+def test_the_oltp_resource_connects_as_the_secrets_user(secrets_manager, postgres_url: str,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    url = sa.make_url(postgres_url).set(username="nobody", password=None)
+    monkeypatch.setenv("CHINOOK_OLTP_URL", url.render_as_string(hide_password=False))
+    # The test server trusts local connections: the user name is what shows the secret was used.
+    monkeypatch.setenv("CHINOOK_OLTP_SECRET_ARN", rds_style_secret(secrets_manager, "postgres", "s3cr3t-pw"))
+
+    resources = build_resources()
+
+    # The resource's config holds the variable's name, never the password (the Dagster UI shows config).
+    assert isinstance(resources["oltp"].url, dg.EnvVar)
+    with resources["oltp"].process_config_and_initialize_cm() as oltp, oltp.engine().connect() as conn:
+        assert conn.execute(sa.text("select current_user")).scalar() == "postgres"
+    assert sa.make_url(oltp.url).password == "s3cr3t-pw"
+
+
+def test_warehouse_and_redshift_secrets_fill_user_and_password(secrets_manager):
+    environ = {
+        "CHINOOK_WAREHOUSE_PG_SECRET_ARN": rds_style_secret(secrets_manager, "chinook_admin", "pg-pw"),
+        "CHINOOK_REDSHIFT_SECRET_ARN": rds_style_secret(secrets_manager, "admin", "rs-pw"),
+        "CHINOOK_WAREHOUSE_PG_USER": "someone-else",
+    }
+    assert export_secret_settings(environ) == ["CHINOOK_REDSHIFT_PASSWORD", "CHINOOK_REDSHIFT_USER",
+                                               "CHINOOK_WAREHOUSE_PG_PASSWORD", "CHINOOK_WAREHOUSE_PG_USER"]
+    assert (environ["CHINOOK_WAREHOUSE_PG_USER"], environ["CHINOOK_WAREHOUSE_PG_PASSWORD"]) == ("chinook_admin",
+                                                                                              "pg-pw")
+    assert (environ["CHINOOK_REDSHIFT_USER"], environ["CHINOOK_REDSHIFT_PASSWORD"]) == ("admin", "rs-pw")
+
+
+def test_no_secret_arn_changes_nothing(secrets_manager):
+    environ = {"CHINOOK_WAREHOUSE_PG_PASSWORD": "given"}
+    assert export_secret_settings(environ) == [] and environ == {"CHINOOK_WAREHOUSE_PG_PASSWORD": "given"}
+
+
+def test_a_rotated_secret_is_read_at_its_current_version(secrets_manager):
+    arn = rds_style_secret(secrets_manager, "chinook_admin", "before")
+    secrets_manager.put_secret_value(SecretId=arn, SecretString=json.dumps({"username": "chinook_admin",
+                                                                            "password": "after"}))
+    assert fetch_credentials(arn).password == "after"
+    assert "after" not in repr(fetch_credentials(arn))
+
+
+def test_a_missing_or_malformed_secret_fails_loudly(secrets_manager):
+    arn = rds_style_secret(secrets_manager, "only-a-user", "x")
+    malformed = secrets_manager.create_secret(Name=f"bad-{uuid.uuid4()}", SecretString='{"username": "u"}')["ARN"]
+    with pytest.raises(ValueError, match="has no password"):
+        fetch_credentials(malformed)
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        fetch_credentials(arn.replace("rds!db-", "rds!db-gone-"))
+    with pytest.raises(ValueError, match="set CHINOOK_OLTP_URL"):
+        export_secret_settings({"CHINOOK_OLTP_SECRET_ARN": arn})
+    with pytest.raises(ValueError, match="not a Secrets Manager secret ARN"):
+        fetch_credentials("arn:aws:s3:::bucket")
