@@ -163,36 +163,49 @@ sa.Index("ix_quarantine_table_name_status", quarantine.c.table_name, quarantine.
 
 
 def create_schema(engine: sa.Engine) -> None:
-    """Create every table that does not exist yet, and bring an older ``load_log`` up to date (idempotent)."""
-    metadata.create_all(engine)
-    _upgrade_load_log(engine)
+    """Create every table that does not exist yet, and bring an older ``load_log`` up to date (idempotent).
 
-
-def _upgrade_load_log(engine: sa.Engine) -> None:
-    """Databases made by earlier versions lack the content columns and the newer statuses: add them in place.
-
-    SQLite cannot alter a CHECK constraint, so there the table is rebuilt (its rows copied) in one transaction,
-    the way SQLite's documentation prescribes (foreign keys off meanwhile: ``quarantine`` refers to it).
+    On PostgreSQL under an advisory lock: runners starting at once on a new database would otherwise both
+    create the same tables, and one would fail.
     """
-    columns = {c["name"] for c in sa.inspect(engine).get_columns("load_log")}
     with engine.begin() as conn:
-        for column in (load_log.c.content_hash, load_log.c.content_bytes):
-            if column.name not in columns:
-                kind = column.type.compile(dialect=conn.dialect)
-                conn.exec_driver_sql(f"alter table load_log add column {column.name} {kind}")
         if conn.dialect.name == "postgresql":
-            constraint = conn.exec_driver_sql(
-                "select pg_get_constraintdef(oid) from pg_constraint "
-                "where conname = 'ck_load_log_status' and conrelid = 'load_log'::regclass"
-            ).scalar()
-            if constraint is not None and "'failed'" not in constraint:
-                conn.exec_driver_sql("alter table load_log drop constraint ck_load_log_status")
-                conn.execute(AddConstraint(next(c for c in load_log.constraints if c.name == "ck_load_log_status")))
+            schema = conn.exec_driver_sql("select current_schema()").scalar_one()
+            conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                         {"key": f"chinook-oltp-schema:{schema}"})
+        metadata.create_all(conn)
+        if conn.dialect.name == "postgresql":
+            _upgrade_load_log(conn)
     if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            _upgrade_load_log(conn)
         _rebuild_sqlite_load_log(engine)
 
 
+def _upgrade_load_log(conn: sa.Connection) -> None:
+    """Databases made by earlier versions lack the content columns and the newer statuses: add them in place.
+
+    SQLite cannot alter a CHECK constraint: there ``_rebuild_sqlite_load_log`` follows.
+    """
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("load_log")}
+    for column in (load_log.c.content_hash, load_log.c.content_bytes):
+        if column.name not in columns:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"alter table load_log add column {column.name} {kind}")
+    if conn.dialect.name == "postgresql":
+        constraint = conn.exec_driver_sql(
+            "select pg_get_constraintdef(oid) from pg_constraint "
+            "where conname = 'ck_load_log_status' and conrelid = 'load_log'::regclass"
+        ).scalar()
+        if constraint is not None and "'failed'" not in constraint:
+            conn.exec_driver_sql("alter table load_log drop constraint ck_load_log_status")
+            check = next(c for c in load_log.constraints if c.name == "ck_load_log_status")
+            conn.execute(AddConstraint(check, isolate_from_table=False))  # else CREATE TABLE would omit it
+
+
 def _rebuild_sqlite_load_log(engine: sa.Engine) -> None:
+    """Rebuild an older ``load_log`` (its rows copied) in one transaction, the way SQLite's documentation
+    prescribes: foreign keys off meanwhile (``quarantine`` refers to it), the new table renamed into place."""
     with engine.connect() as conn:
         ddl = conn.exec_driver_sql("select sql from sqlite_master where type = 'table' and name = 'load_log'")
         if "'failed'" in ddl.scalar_one():
