@@ -18,7 +18,7 @@ from chinook_platform.lib.environment import (
     default_warehouse_path,
     is_set,
 )
-from chinook_platform.lib.lake import LakeStore, s3_filesystem
+from chinook_platform.lib.lake import LakeStore, s3_client, s3_filesystem
 from chinook_platform.lib.landing_zone import LandingZone, landing_zone_at
 from chinook_platform.lib.oltp_database import create_oltp_engine
 from chinook_platform.lib.secrets import export_secret_settings
@@ -74,7 +74,8 @@ class LakeResource(dg.ConfigurableResource):
 
     def store(self) -> LakeStore:
         if self.url.startswith("s3://"):
-            return LakeStore(self.url, s3_filesystem(self.s3_endpoint_url or None, self.s3_region))
+            return LakeStore(self.url, s3_filesystem(self.s3_endpoint_url or None, self.s3_region),
+                             s3_client(self.s3_endpoint_url or None, self.s3_region))
         return LakeStore(self.url)
 
 

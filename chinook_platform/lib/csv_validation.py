@@ -38,7 +38,11 @@ BLOCK_SIZE = 2 << 20  # the streaming reader holds about 40 blocks' worth: this 
 HEADER_PEEK = 1 << 20
 
 _INTEGER = r"^-?[0-9]{1,10}$"
+_DIGITS = r"^-?[0-9]+$"  # a whole number of any size: more than _INTEGER allows is out of range, not malformed
 _MONEY = rf"^-?[0-9]{{1,{MONEY_PRECISION - MONEY_SCALE}}}(\.[0-9]{{1,{MONEY_SCALE}}})?$"
+_MONEY_DIGITS = rf"^-?[0-9]+(\.[0-9]{{1,{MONEY_SCALE}}})?$"
+MAX_MONEY = Decimal(10 ** (MONEY_PRECISION - MONEY_SCALE)) - Decimal(1).scaleb(-MONEY_SCALE)
+QUOTE_CHARACTERS = 200  # a reason quotes at most this much of a value; quarantine's raw_row keeps it whole
 _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?$"
 
 ARROW_TYPES: dict[ColumnType, pa.DataType] = {
@@ -47,6 +51,24 @@ ARROW_TYPES: dict[ColumnType, pa.DataType] = {
     ColumnType.MONEY: pa.decimal128(MONEY_PRECISION, MONEY_SCALE),
     ColumnType.TIMESTAMP: pa.timestamp("us"),
 }
+
+
+class Excerpt:
+    """A field value as a reason quotes it: at most ``QUOTE_CHARACTERS`` of it, saying how long it was."""
+
+    def __init__(self, value: object):
+        self.value = value
+
+    def _cut(self, text: str) -> str:
+        if len(text) <= QUOTE_CHARACTERS:
+            return text
+        return f"{text[:QUOTE_CHARACTERS]}... ({len(str(self.value)):,} characters)"
+
+    def __str__(self) -> str:
+        return self._cut(str(self.value))
+
+    def __repr__(self) -> str:
+        return self._cut(repr(self.value))
 
 
 class FileRejected(Exception):
@@ -325,7 +347,7 @@ def validate_strings(columns: list[Column], strings: pa.Table, lines: np.ndarray
             reasons = [(c, r) for c, mask, r in problems if mask[index]]
             first_column = reasons[0][0].csv_name
             text = "; ".join(
-                r.format(column=c.csv_name, value=raw.get(c.csv_name)) for c, r in reasons
+                r.format(column=c.csv_name, value=Excerpt(raw.get(c.csv_name))) for c, r in reasons
             )
             rejections.append(Rejection(int(lines[index]), first_column, text, json.dumps(raw, ensure_ascii=False)))
     good_mask = pa.array(~bad)
@@ -346,6 +368,9 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
     problems: list[tuple[np.ndarray, str]] = []
     if not column.nullable:
         problems.append((~present, "{column}: required value is missing"))
+    # No database stores NUL in text (PostgreSQL refuses it, SQLite cuts values at it in most tools).
+    nul = _mask(pc.match_substring(values, "\x00"))
+    problems.append((nul, "{column}: holds a NUL character (byte 0), which the database cannot store: {value!r}"))
     if column.type is ColumnType.TEXT:
         typed = values
         if column.max_length is not None:
@@ -356,15 +381,24 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
             problems.append((mismatch, "{column}: {value!r} is not a valid value (pattern " + column.pattern
                              .replace("{", "{{").replace("}", "}}") + ")"))
         return typed, problems
-    pattern = {ColumnType.INTEGER: _INTEGER, ColumnType.MONEY: _MONEY, ColumnType.TIMESTAMP: _TIMESTAMP}[column.type]
-    malformed = present & ~_mask(pc.match_substring_regex(values, pattern))
+    pattern = {ColumnType.INTEGER: _DIGITS, ColumnType.MONEY: _MONEY_DIGITS, ColumnType.TIMESTAMP: _TIMESTAMP}[
+        column.type]
+    malformed = present & ~nul & ~_mask(pc.match_substring_regex(values, pattern))
     kind = {
         ColumnType.INTEGER: "a whole number",
         ColumnType.MONEY: f"a decimal amount with at most {MONEY_SCALE} decimals",
         ColumnType.TIMESTAMP: "a date (YYYY-MM-DD, optionally with a time)",
     }[column.type]
     problems.append((malformed, f"{{column}}: {{value!r}} is not {kind}"))
-    cleaned = pc.if_else(pa.array(malformed), pa.scalar(None, pa.string()), values)
+    unusable = malformed | nul
+    if column.type is not ColumnType.TIMESTAMP:
+        # Well-formed but with more digits than the type holds: too large to cast, so flagged before the cast.
+        fits = _INTEGER if column.type is ColumnType.INTEGER else _MONEY
+        too_large = present & ~unusable & ~_mask(pc.match_substring_regex(values, fits))
+        limit = f"±{MAX_INTEGER}" if column.type is ColumnType.INTEGER else f"±{MAX_MONEY}"
+        problems.append((too_large, f"{{column}}: {{value}} is out of range (the limit is {limit})"))
+        unusable = unusable | too_large
+    cleaned = pc.if_else(pa.array(unusable), pa.scalar(None, pa.string()), values)
     if column.type is ColumnType.TIMESTAMP:
         typed, invalid = _parse_timestamps(cleaned)
         problems.append((invalid, "{column}: {value!r} is not a real calendar date or time"))
@@ -372,7 +406,7 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
         typed = pc.cast(cleaned, ARROW_TYPES[column.type] if column.type is ColumnType.MONEY else pa.int64())
         if column.type is ColumnType.INTEGER:
             problems.append((_mask(pc.greater(pc.abs(typed), MAX_INTEGER)),
-                             f"{{column}}: {{value}} is outside the integer range (±{MAX_INTEGER})"))
+                             f"{{column}}: {{value}} is out of range (the limit is ±{MAX_INTEGER})"))
     if column.minimum is not None:
         bound = pa.scalar(Decimal(column.minimum) if column.type is ColumnType.MONEY else int(column.minimum),
                           typed.type)

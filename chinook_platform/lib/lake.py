@@ -1,8 +1,14 @@
 """The lake: incremental Parquet extracts of the OLTP tables, in a local folder or an S3 prefix.
 
 Each extract of a table writes one new batch file holding the rows inserted or changed since the previous
-extract (the high-water mark is the OLTP ``_load_id``), plus ``_loaded_at`` from the load log. A JSON
-manifest per table lists the batches. Local folders and S3 go through pyarrow's filesystem layer alike.
+extract (the high-water mark is the OLTP ``_load_id``), plus ``_loaded_at`` from the load log. Local folders
+and S3 go through pyarrow's filesystem layer alike.
+
+A batch is registered by one small JSON entry, ``<table>/_batches/<first load id>.json``, written with
+create-if-absent semantics (a hard link on a folder, ``If-None-Match: *`` on S3): two runners that extract the
+same range race for the same entry, exactly one wins and the other deletes its file and starts again from the
+new watermark, so no batch is ever listed twice or lost. ``_manifest.json`` is a summary of the entries,
+rewritten after each registration (and read, with them, for lakes written before the entries existed).
 
 Rows travel as Arrow batches from the database to Parquet, never as Python objects per value where it can be
 helped: PostgreSQL through its ADBC driver, SQLite through its own cursor straight into Arrow arrays.
@@ -11,12 +17,15 @@ helped: PostgreSQL through its ADBC driver, SQLite through its own cursor straig
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,6 +39,9 @@ from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, load_log
 
 LOADED_AT_COLUMN = "_loaded_at"
 EXTRACT_CHUNK_ROWS = 100_000
+MANIFEST = "_manifest.json"
+ENTRIES = "_batches"
+EXTRACT_ATTEMPTS = 20  # a lost registration means another runner made progress: this many is never reached
 
 
 def parquet_schema(table: Table) -> pa.Schema:
@@ -64,14 +76,23 @@ def s3_filesystem(endpoint_url: str | None = None, region: str | None = None) ->
     return pafs.S3FileSystem(**options)
 
 
+def s3_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
+    """A boto3 S3 client, for the conditional writes pyarrow's filesystem cannot make."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or "us-east-1")
+
+
 class LakeStore:
     """The lake at a URL: a local folder or ``s3://bucket/prefix``."""
 
-    def __init__(self, url: str, filesystem: pafs.FileSystem | None = None):
+    def __init__(self, url: str, filesystem: pafs.FileSystem | None = None, s3: Any = None):
         self.url = url.rstrip("/")
-        if url.startswith("s3://"):
+        self.is_s3 = url.startswith("s3://")
+        if self.is_s3:
             self.fs = filesystem or s3_filesystem()
             self.root = url.removeprefix("s3://").rstrip("/")
+            self._s3 = s3
         else:
             self.fs = filesystem or pafs.LocalFileSystem()
             self.root = str(Path(url).resolve())
@@ -81,11 +102,23 @@ class LakeStore:
 
     def uri(self, table: Table, name: str) -> str:
         """The batch's full location, for messages and for engines that read S3 themselves."""
-        return f"s3://{self.path(table, name)}" if self.url.startswith("s3://") else self.path(table, name)
+        return f"s3://{self.path(table, name)}" if self.is_s3 else self.path(table, name)
 
     def batches(self, table: Table) -> list[LakeBatch]:
+        """Every registered batch, in load order: the summary's, and any entry the summary does not have yet."""
+        by_start = {b.min_load_id: b for b in self._summary(table)}
+        listing = self.fs.get_file_info(pafs.FileSelector(self.path(table, ENTRIES), allow_not_found=True))
+        for info in listing:
+            start = info.base_name.removesuffix(".json")
+            if info.type == pafs.FileType.File and start.isdigit() and int(start) not in by_start:
+                with self.fs.open_input_stream(info.path) as stream:
+                    batch = LakeBatch(**json.loads(stream.read()))
+                by_start[batch.min_load_id] = batch
+        return [by_start[start] for start in sorted(by_start)]
+
+    def _summary(self, table: Table) -> list[LakeBatch]:
         try:
-            with self.fs.open_input_stream(self.path(table, "_manifest.json")) as stream:
+            with self.fs.open_input_stream(self.path(table, MANIFEST)) as stream:
                 return [LakeBatch(**b) for b in json.loads(stream.read())["batches"]]
         except FileNotFoundError:
             return []
@@ -94,9 +127,37 @@ class LakeStore:
         """The highest OLTP load id already extracted (0 before the first extract)."""
         return max((b.max_load_id for b in self.batches(table)), default=0)
 
-    def _write_manifest(self, table: Table, batches: list[LakeBatch]) -> None:
-        body = json.dumps({"table": table.name, "batches": [asdict(b) for b in batches]}, indent=2)
-        with self.fs.open_output_stream(self.path(table, "_manifest.json")) as stream:
+    def _register(self, table: Table, batch: LakeBatch) -> bool:
+        """Write the batch's entry unless one for its first load id exists; True if this call wrote it."""
+        body = json.dumps(asdict(batch), indent=2).encode()
+        entry = self.path(table, f"{ENTRIES}/{batch.min_load_id:09d}.json")
+        if self.is_s3:
+            from botocore.exceptions import ClientError
+
+            bucket, _, key = entry.partition("/")
+            client = self._s3 or s3_client()
+            try:
+                client.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                    return False
+                raise
+            return True
+        os.makedirs(os.path.dirname(entry), exist_ok=True)
+        written = f"{entry}.{uuid.uuid4().hex}.partial"  # whole before it is linked: no reader sees half
+        with open(written, "wb") as out:
+            out.write(body)
+        try:
+            os.link(written, entry)  # fails if the entry exists, atomically
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(written)
+        return True
+
+    def _write_summary(self, table: Table) -> None:
+        body = json.dumps({"table": table.name, "batches": [asdict(b) for b in self.batches(table)]}, indent=2)
+        with self.fs.open_output_stream(self.path(table, MANIFEST)) as stream:
             stream.write(body.encode())
 
     def read(self, table: Table, batch: LakeBatch) -> pa.Table:
@@ -111,27 +172,37 @@ class LakeStore:
             yield from pq.ParquetFile(file).iter_batches(batch_size=EXTRACT_CHUNK_ROWS)
 
     def extract(self, engine: sa.Engine, table: Table) -> LakeBatch | None:
-        """Write the rows changed since the last extract as a new batch; None when nothing changed.
+        """Write the rows changed since the last extract as a new batch; None when nothing changed (or another
+        runner extracted it first).
 
-        Safe to re-run after a crash: the batch file is named after its load-id range and only the manifest,
-        written last, makes it visible.
+        Safe to re-run after a crash and to run on several runners at once: each writer's batch file has a name
+        of its own, and only its registered entry, written last, makes it visible.
         """
+        for _ in range(EXTRACT_ATTEMPTS):
+            after = self.watermark(table)
+            batch = self._write_batch(engine, table, after)
+            if batch is None:
+                return None
+            if self._register(table, batch):
+                self._write_summary(table)
+                return batch
+            self.fs.delete_file(self.path(table, batch.file))  # another runner registered this range first
+        raise RuntimeError(f"lake extract of {table.name}: lost {EXTRACT_ATTEMPTS} registrations in a row")
+
+    def _write_batch(self, engine: sa.Engine, table: Table, after: int) -> LakeBatch | None:
         target = CONTRACT_TABLES[table.name]
-        after = self.watermark(table)
         with engine.connect() as conn:
             upto = conn.execute(
                 sa.select(sa.func.max(target.c[LOAD_ID_COLUMN])).where(target.c[LOAD_ID_COLUMN] > after)
             ).scalar()
             if upto is None:
                 return None
-            name = f"loads-{after + 1:09d}-{upto:09d}.parquet"
+            name = f"loads-{after + 1:09d}-{upto:09d}-{uuid.uuid4().hex[:8]}.parquet"
             self.fs.create_dir(self.path(table), recursive=True)
             schema = parquet_schema(table)
             with pq.ParquetWriter(self.path(table, name), schema, filesystem=self.fs, compression="zstd") as writer:
                 rows = _write_while_reading(writer, _changed_rows(conn, table, after, upto, schema))
-        batch = LakeBatch(name, rows, after + 1, upto, datetime.now(UTC).isoformat(timespec="seconds"))
-        self._write_manifest(table, [*self.batches(table), batch])
-        return batch
+        return LakeBatch(name, rows, after + 1, upto, datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 def _write_while_reading(writer: pq.ParquetWriter, batches: Iterator[pa.RecordBatch]) -> int:

@@ -26,6 +26,7 @@ class LandedFile:
     size: int
     version: str  # changes whenever the content may have changed
     last_modified: float = 0.0  # seconds since the epoch
+    checksum: str | None = None  # a content hash known from the listing (S3: the ETag, when it is the MD5)
 
     @property
     def table_or_reason(self) -> Table | str:
@@ -124,6 +125,7 @@ class S3LandingZone:
                 size=obj["Size"],
                 version=obj["ETag"].strip('"'),
                 last_modified=obj["LastModified"].timestamp(),
+                checksum=etag_checksum(obj["ETag"]),
             )
             for obj in get_objects(self.bucket, self.prefix, client=self.client)
             if not obj["Key"].endswith("/") and not PurePosixPath(obj["Key"]).name.startswith(".")
@@ -138,6 +140,13 @@ class S3LandingZone:
 
     def upload(self, source: Path, key: str) -> None:
         self.client.upload_file(str(source), self.bucket, self.prefix + key)
+
+
+def etag_checksum(etag: str) -> str | None:
+    """``md5:<hex>`` when an S3 ETag is the MD5 of the object's bytes (a single-part upload without SSE-KMS),
+    else None (a multipart ETag, ``<hex>-<parts>``, is not a hash of the content)."""
+    value = etag.strip('"')
+    return f"md5:{value}" if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
 def landing_zone_at(url: str, s3_client: Any = None) -> LocalLandingZone | S3LandingZone:

@@ -10,11 +10,12 @@ Rows rejected only for a missing parent are retried on every later load of their
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -64,7 +65,9 @@ class LoadResult:
 
     table: str
     source_file: str
-    status: str  # loaded | rejected | retried
+    # loaded | rejected | failed | unchanged (the bytes of a file already loaded) | retried
+    # | skipped (another runner recorded this file version first; nothing written)
+    status: str
     load_id: int | None = None
     rows_read: int = 0
     rows_inserted: int = 0
@@ -75,10 +78,18 @@ class LoadResult:
     error: str | None = None
     dropped_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
+    content_hash: str | None = None
+    content_bytes: int | None = None
+    same_content_as: str | None = None  # for ``unchanged``: the file whose current content this is
 
     @property
     def rows_loaded(self) -> int:
         return self.rows_inserted + self.rows_updated + self.rows_unchanged
+
+
+# A file version with one of these statuses is never read again; a new version of the file is.
+RECORDED_STATUSES = ("loaded", "rejected", "failed", "unchanged")
+ERROR_CHARACTERS = 2000  # of an unforeseen error's message kept in load_log
 
 
 def _now() -> datetime:
@@ -86,72 +97,241 @@ def _now() -> datetime:
 
 
 def loaded_versions(engine: sa.Engine, table: Table) -> set[tuple[str, str]]:
-    """(source_file, source_version) pairs already loaded or rejected for a table: not to be read again."""
+    """(source_file, source_version) pairs already recorded (loaded, rejected, failed, unchanged): not to be read
+    again."""
     query = sa.select(load_log.c.source_file, load_log.c.source_version).where(
-        load_log.c.table_name == table.name, load_log.c.status.in_(("loaded", "rejected"))
+        load_log.c.table_name == table.name, load_log.c.status.in_(RECORDED_STATUSES)
     )
     with engine.connect() as conn:
         return {(f, v) for f, v in conn.execute(query)}
 
 
+@contextmanager
+def table_write_transaction(engine: sa.Engine, table: Table) -> Iterator[sa.Connection]:
+    """A transaction holding the database's own lock on writing one table's loads, until it ends.
+
+    This, not a Dagster pool, is what serializes runners with separate Dagster homes (two machines): on
+    PostgreSQL a transaction-scoped advisory lock per schema and table; on SQLite the database's write lock,
+    taken at ``BEGIN IMMEDIATE`` so that what the transaction reads next is already under it.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                         {"key": f"chinook-oltp-load:{_schema_of(conn)}:{table.name}"})
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("begin immediate")  # the driver then sees a transaction open and adds none
+        yield conn
+
+
+def _schema_of(conn: sa.Connection) -> str:
+    return conn.exec_driver_sql("select current_schema()").scalar_one()
+
+
+def _recorded(conn: sa.Connection, table: Table, source_file: str, source_version: str) -> bool:
+    return conn.execute(
+        sa.select(load_log.c.load_id).where(
+            load_log.c.table_name == table.name, load_log.c.source_file == source_file,
+            load_log.c.source_version == source_version, load_log.c.status.in_(RECORDED_STATUSES),
+        ).limit(1)
+    ).first() is not None
+
+
+def _current_contents(conn: sa.Connection, table: Table, exclude_load: int | None = None) -> sa.Select:
+    """(source_file, content_hash, content_bytes) of each file of the table whose latest recorded version
+    was loaded or found unchanged: the content that stands for that file."""
+    recorded = load_log.c.status.in_(RECORDED_STATUSES)
+    if exclude_load is not None:
+        recorded = sa.and_(recorded, load_log.c.load_id != exclude_load)
+    latest = (
+        sa.select(sa.func.max(load_log.c.load_id).label("load_id"))
+        .where(load_log.c.table_name == table.name, recorded)
+        .group_by(load_log.c.source_file)
+        .subquery()
+    )
+    return (
+        sa.select(load_log.c.source_file, load_log.c.content_hash, load_log.c.content_bytes)
+        .join(latest, latest.c.load_id == load_log.c.load_id)
+        .where(load_log.c.status.in_(("loaded", "unchanged")), load_log.c.content_hash.is_not(None))
+    )
+
+
+def _file_with_content(conn: sa.Connection, table: Table, content_hash: str,
+                       exclude_load: int | None = None) -> str | None:
+    """The file whose current content has this hash, if any."""
+    current = _current_contents(conn, table, exclude_load).subquery()
+    return conn.execute(
+        sa.select(current.c.source_file).where(current.c.content_hash == content_hash).limit(1)
+    ).scalar()
+
+
+def _may_be_identical(conn: sa.Connection, table: Table, size: int) -> bool:
+    """Whether some file's current content has this size: only then is hashing first worth a read."""
+    current = _current_contents(conn, table).subquery()
+    return conn.execute(sa.select(current.c.source_file).where(current.c.content_bytes == size).limit(1)).first() \
+        is not None
+
+
+class _HashingReader(io.RawIOBase):
+    """Passes a stream through, hashing its bytes (sha256) on the way: the load's one read hashes the file."""
+
+    def __init__(self, stream: IO[bytes]):
+        self._stream = stream
+        self._sha256 = hashlib.sha256()
+        self.bytes = 0
+        self.at_end = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self._sha256.update(data)
+        self.bytes += n
+        self.at_end = self.at_end or n == 0
+        return n
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+    @property
+    def content_hash(self) -> str | None:
+        return f"sha256:{self._sha256.hexdigest()}" if self.at_end else None
+
+
+def content_hash_of(opener: Callable[[], IO[bytes]]) -> tuple[str, int]:
+    """sha256 and size of a file, read once in 1 MiB chunks."""
+    with opener() as stream:
+        reader = _HashingReader(stream)
+        while reader.read(1 << 20):
+            pass
+    return reader.content_hash or "", reader.bytes
+
+
+class _Unchanged(Exception):
+    """Raised inside a load's transaction to undo it: the file turned out to hold what already stands."""
+
+    def __init__(self, same_as: str):
+        self.same_as = same_as
+
+
 def load_landed_file(
-    engine: sa.Engine, table: Table, source_file: str, source_version: str, opener: Callable[[], IO[bytes]]
+    engine: sa.Engine, table: Table, source_file: str, source_version: str, opener: Callable[[], IO[bytes]],
+    *, size: int | None = None, checksum: str | None = None,
 ) -> LoadResult:
     """Validate and upsert one landed file in a single transaction; a rejected file loads nothing.
 
-    The rejection itself is recorded in ``load_log`` (status ``rejected``) so the same file version is not
-    read again; a corrected upload (a new version) is.
+    Every outcome is recorded in ``load_log`` so the same file version is not read again (a new version is):
+    ``rejected`` (unreadable as the table), ``failed`` (any other error, kept with the file's name),
+    ``unchanged`` (the same bytes as the current content of a file of this table, after ``touch`` or under a
+    new name: nothing is re-applied). The load holds the table's lock (``table_write_transaction``) and
+    re-checks the load log under it, so concurrent runners never load a version twice.
+
+    Args:
+        size: the file's size as listed; when a file of the table already stands with that size, the file is
+            hashed before it is read for the load (the cheap test for identical content), else while it is.
+        checksum: a content hash known without reading (an S3 ETag that is the object's MD5, ``md5:<hex>``).
     """
-    result = LoadResult(table.name, source_file, "loaded")
+    result = LoadResult(table.name, source_file, "loaded", content_hash=checksum, content_bytes=size)
+    hashing: list[_HashingReader] = []
+
+    def open_hashing() -> IO[bytes]:
+        """The first open (the load's own read) hashes the file; error paths may open it again."""
+        if hashing or result.content_hash:
+            return opener()
+        hashing.append(_HashingReader(opener()))
+        return io.BufferedReader(hashing[0], buffer_size=1 << 20)  # type: ignore[return-value]
+
     try:
-        with engine.begin() as conn:
-            _tune_for_bulk_load(conn)
-            result.load_id = _start_load(conn, result, source_version)
-            header: list[HeaderMapping] = []  # set by the reader before its first block
-            staging: _Staging | None = None
-            rejected: list[Rejection] = []  # held while the COPY has the connection, written between COPYs
-            blocks = read_validated_blocks(source_file, table, opener, on_header=header.append)
-            try:
-                for block in read_ahead(blocks):
-                    staging = staging or _Staging(conn, table, header[0].columns)
-                    staging.write(block.good)
-                    rejected.extend(block.rejections)
-                    result.rows_read += block.rows_read
-                    if len(rejected) >= QUARANTINE_CHUNK_ROWS:
-                        staging.end_copy()
-                        _quarantine(conn, result, rejected, "rejected")
-                        rejected = []
-            except BaseException as error:
-                if staging is not None:
-                    staging.end_copy(error)
-                raise
-            result.dropped_columns = header[0].dropped
-            result.missing_optional_columns = header[0].missing_optional
-            staging = staging or _Staging(conn, table, header[0].columns)
-            staging.index()
-            _quarantine(conn, result, rejected, "rejected")
-            # A new version of a file replaces what the old one left in quarantine.
-            conn.execute(
-                quarantine.update()
-                .where(
-                    quarantine.c.table_name == table.name,
-                    quarantine.c.source_file == source_file,
-                    quarantine.c.status.in_(("rejected", "awaiting_parent")),
-                    quarantine.c.load_id != result.load_id,
-                )
-                .values(status="superseded", resolved_load_id=result.load_id)
-            )
-            _quarantine(conn, result, staging.take_duplicates(), "rejected")
-            result.rows_inserted, result.rows_updated, staged = _upsert_quarantining_orphans(conn, staging, result)
-            result.rows_unchanged = staged - result.rows_inserted - result.rows_updated
-            staging.drop()
+        with table_write_transaction(engine, table) as conn:
+            if _recorded(conn, table, source_file, source_version):
+                return LoadResult(table.name, source_file, "skipped")
+            if result.content_hash is None and size is not None and _may_be_identical(conn, table, size):
+                result.content_hash, result.content_bytes = content_hash_of(opener)
+            if result.content_hash and (same := _file_with_content(conn, table, result.content_hash)):
+                raise _Unchanged(same)
+            _load(conn, table, result, source_version, open_hashing)
+            if hashing:
+                result.content_hash = hashing[0].content_hash
+                result.content_bytes = hashing[0].bytes
+            if result.content_hash and (same := _file_with_content(conn, table, result.content_hash,
+                                                                   exclude_load=result.load_id)):
+                raise _Unchanged(same)  # undoes the load: it would re-apply what stands
             _finish_load(conn, result)
+    except _Unchanged as unchanged:
+        result = _record(engine, table, LoadResult(
+            table.name, source_file, "unchanged", content_hash=result.content_hash,
+            content_bytes=result.content_bytes, same_content_as=unchanged.same_as), source_version)
     except FileRejected as rejected:
-        result = LoadResult(table.name, source_file, "rejected", error=rejected.problem)
-        with engine.begin() as conn:
-            result.load_id = _start_load(conn, result, source_version)
-            _finish_load(conn, result)
+        result = _record(engine, table, LoadResult(table.name, source_file, "rejected", error=rejected.problem),
+                         source_version)
+    except Exception as error:
+        if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+            raise  # the database went away: not this file's fault, and nowhere to record it
+        message = f"{type(error).__name__}: {error}"
+        if len(message) > ERROR_CHARACTERS:
+            message = message[:ERROR_CHARACTERS] + f"... ({len(message):,} characters)"
+        result = _record(engine, table, LoadResult(table.name, source_file, "failed", error=message),
+                         source_version)
     return result
+
+
+def _record(engine: sa.Engine, table: Table, result: LoadResult, source_version: str) -> LoadResult:
+    """Record an outcome that loaded nothing, under the table's lock (another runner may have recorded it)."""
+    with table_write_transaction(engine, table) as conn:
+        if _recorded(conn, table, result.source_file, source_version):
+            return LoadResult(table.name, result.source_file, "skipped")
+        result.load_id = _start_load(conn, result, source_version)
+        _finish_load(conn, result)
+    return result
+
+
+def _load(conn: sa.Connection, table: Table, result: LoadResult, source_version: str,
+          opener: Callable[[], IO[bytes]]) -> None:
+    """Stage, quarantine and upsert one file inside the caller's transaction."""
+    source_file = result.source_file
+    _tune_for_bulk_load(conn)
+    result.load_id = _start_load(conn, result, source_version)
+    header: list[HeaderMapping] = []  # set by the reader before its first block
+    staging: _Staging | None = None
+    rejected: list[Rejection] = []  # held while the COPY has the connection, written between COPYs
+    blocks = read_validated_blocks(source_file, table, opener, on_header=header.append)
+    try:
+        for block in read_ahead(blocks):
+            staging = staging or _Staging(conn, table, header[0].columns)
+            staging.write(block.good)
+            rejected.extend(block.rejections)
+            result.rows_read += block.rows_read
+            if len(rejected) >= QUARANTINE_CHUNK_ROWS:
+                staging.end_copy()
+                _quarantine(conn, result, rejected, "rejected")
+                rejected = []
+    except BaseException as error:
+        if staging is not None:
+            staging.end_copy(error)
+        raise
+    result.dropped_columns = header[0].dropped
+    result.missing_optional_columns = header[0].missing_optional
+    staging = staging or _Staging(conn, table, header[0].columns)
+    staging.index()
+    _quarantine(conn, result, rejected, "rejected")
+    # A new version of a file replaces what the old one left in quarantine.
+    conn.execute(
+        quarantine.update()
+        .where(
+            quarantine.c.table_name == table.name,
+            quarantine.c.source_file == source_file,
+            quarantine.c.status.in_(("rejected", "awaiting_parent")),
+            quarantine.c.load_id != result.load_id,
+        )
+        .values(status="superseded", resolved_load_id=result.load_id)
+    )
+    _quarantine(conn, result, staging.take_duplicates(), "rejected")
+    result.rows_inserted, result.rows_updated, staged = _upsert_quarantining_orphans(conn, staging, result)
+    result.rows_unchanged = staged - result.rows_inserted - result.rows_updated
+    staging.drop()
 
 
 def retry_awaiting_parent(engine: sa.Engine, table: Table) -> LoadResult | None:
@@ -159,7 +339,7 @@ def retry_awaiting_parent(engine: sa.Engine, table: Table) -> LoadResult | None:
 
     A waiting row whose key was loaded by a newer file meanwhile is marked superseded, not applied.
     """
-    with engine.begin() as conn:
+    with table_write_transaction(engine, table) as conn:
         waiting = conn.execute(
             sa.select(quarantine.c.quarantine_id, quarantine.c.raw_row, quarantine.c.load_id)
             .where(quarantine.c.table_name == table.name, quarantine.c.status == "awaiting_parent")
@@ -252,7 +432,8 @@ def _finish_load(conn: sa.Connection, result: LoadResult) -> None:
         .values(
             rows_read=result.rows_read, rows_inserted=result.rows_inserted, rows_updated=result.rows_updated,
             rows_unchanged=result.rows_unchanged, rows_quarantined=result.rows_quarantined,
-            rows_resolved=result.rows_resolved, error=result.error,
+            rows_resolved=result.rows_resolved, error=result.error, content_hash=result.content_hash,
+            content_bytes=result.content_bytes,
         )
     )
 
@@ -267,7 +448,8 @@ def _quarantine(
     records = []
     for row in rows:
         if isinstance(row, Rejection):
-            line, column, reason, raw = row.line_number, row.column, row.reason, row.raw_row
+            # The raw text of a row the parser could not split may hold NUL, which no database stores as text.
+            line, column, reason, raw = row.line_number, row.column, row.reason, row.raw_row.replace("\x00", "\\x00")
         else:
             staged, column, reason = row
             line, raw = staged[SOURCE_ROW], _raw_row_json(result.table, staged)

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.schema import CreateIndex, CreateTable, SetColumnComment, SetTableComment
+from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable, SetColumnComment, SetTableComment
 
 from chinook_platform.lib.contract import (
     LOAD_ID_COLUMN,
@@ -108,6 +108,11 @@ def _contract_table(table: Table) -> sa.Table:
 
 CONTRACT_TABLES: dict[str, sa.Table] = {t.name: _contract_table(t) for t in TABLES}
 
+# loaded: applied; rejected: unreadable as its table, nothing loaded; failed: the load broke for another reason
+# (the error is kept; that version is not retried, a new one is); unchanged: the same bytes as a file already
+# loaded, not read again; retried: quarantined rows whose parent arrived.
+LOAD_STATUSES = ("loaded", "rejected", "failed", "unchanged", "retried")
+
 load_log = sa.Table(
     "load_log",
     metadata,
@@ -126,7 +131,11 @@ load_log = sa.Table(
     sa.Column("rows_resolved", sa.Integer(), nullable=False, server_default="0",
               comment="Rows taken out of quarantine by this load (their parent has arrived)."),
     sa.Column("loaded_at", sa.DateTime(), nullable=False),
-    sa.CheckConstraint("status in ('loaded', 'rejected', 'retried')", name="status"),
+    sa.Column("content_hash", sa.String(80), nullable=True,
+              comment="sha256:<hex> of the file's bytes (or md5:<ETag> on S3); a file with the content of a file "
+                      "already loaded is recorded as unchanged, not loaded again."),
+    sa.Column("content_bytes", sa.BigInteger(), nullable=True, comment="The file's size in bytes."),
+    sa.CheckConstraint(f"status in ({', '.join(repr(s) for s in LOAD_STATUSES)})", name="status"),
     comment="One row per attempt to load a landed file (or to retry quarantined rows).",
 )
 sa.Index("ix_load_log_table_name_source", load_log.c.table_name, load_log.c.source_file)
@@ -154,8 +163,72 @@ sa.Index("ix_quarantine_table_name_status", quarantine.c.table_name, quarantine.
 
 
 def create_schema(engine: sa.Engine) -> None:
-    """Create every table that does not exist yet (idempotent)."""
-    metadata.create_all(engine)
+    """Create every table that does not exist yet, and bring an older ``load_log`` up to date (idempotent).
+
+    On PostgreSQL under an advisory lock: runners starting at once on a new database would otherwise both
+    create the same tables, and one would fail.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            schema = conn.exec_driver_sql("select current_schema()").scalar_one()
+            conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                         {"key": f"chinook-oltp-schema:{schema}"})
+        metadata.create_all(conn)
+        if conn.dialect.name == "postgresql":
+            _upgrade_load_log(conn)
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            _upgrade_load_log(conn)
+        _rebuild_sqlite_load_log(engine)
+
+
+def _upgrade_load_log(conn: sa.Connection) -> None:
+    """Databases made by earlier versions lack the content columns and the newer statuses: add them in place.
+
+    SQLite cannot alter a CHECK constraint: there ``_rebuild_sqlite_load_log`` follows.
+    """
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("load_log")}
+    for column in (load_log.c.content_hash, load_log.c.content_bytes):
+        if column.name not in columns:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"alter table load_log add column {column.name} {kind}")
+    if conn.dialect.name == "postgresql":
+        constraint = conn.exec_driver_sql(
+            "select pg_get_constraintdef(oid) from pg_constraint "
+            "where conname = 'ck_load_log_status' and conrelid = 'load_log'::regclass"
+        ).scalar()
+        if constraint is not None and "'failed'" not in constraint:
+            conn.exec_driver_sql("alter table load_log drop constraint ck_load_log_status")
+            check = next(c for c in load_log.constraints if c.name == "ck_load_log_status")
+            conn.execute(AddConstraint(check, isolate_from_table=False))  # else CREATE TABLE would omit it
+
+
+def _rebuild_sqlite_load_log(engine: sa.Engine) -> None:
+    """Rebuild an older ``load_log`` (its rows copied) in one transaction, the way SQLite's documentation
+    prescribes: foreign keys off meanwhile (``quarantine`` refers to it), the new table renamed into place."""
+    with engine.connect() as conn:
+        ddl = conn.exec_driver_sql("select sql from sqlite_master where type = 'table' and name = 'load_log'")
+        if "'failed'" in ddl.scalar_one():
+            return
+        dbapi = conn.connection.driver_connection
+        dbapi.commit()
+        dbapi.execute("pragma foreign_keys = off")  # no effect inside a transaction: set before it begins
+        try:
+            names = ", ".join(c.name for c in load_log.columns)
+            create = str(CreateTable(load_log).compile(dialect=conn.dialect)).strip()
+            dbapi.execute("begin immediate")
+            dbapi.execute(create.replace("CREATE TABLE load_log", "CREATE TABLE load_log_upgraded", 1))
+            dbapi.execute(f"insert into load_log_upgraded ({names}) select {names} from load_log")
+            dbapi.execute("drop table load_log")
+            dbapi.execute("alter table load_log_upgraded rename to load_log")
+            for index in load_log.indexes:
+                dbapi.execute(str(CreateIndex(index).compile(dialect=conn.dialect)))
+            dbapi.execute("commit")
+        except BaseException:
+            dbapi.rollback()
+            raise
+        finally:
+            dbapi.execute("pragma foreign_keys = on")
 
 
 def render_postgres_ddl() -> str:

@@ -51,17 +51,17 @@ def open_quarantine_sample(conn: sa.Connection, table: Table, limit: int = 20) -
 
 
 def rejected_files(conn: sa.Connection, table: Table | None = None) -> list[dict[str, Any]]:
-    """Files whose latest load attempt was a rejection, with the problem."""
+    """Files whose latest load attempt was rejected or failed, with the problem (and the status)."""
     latest = (
         sa.select(load_log.c.table_name, load_log.c.source_file, sa.func.max(load_log.c.load_id).label("load_id"))
-        .where(load_log.c.status != "retried")
+        .where(load_log.c.status.notin_(("retried", "unchanged")))
         .group_by(load_log.c.table_name, load_log.c.source_file)
         .subquery()
     )
     query = (
-        sa.select(load_log.c.table_name, load_log.c.source_file, load_log.c.error)
+        sa.select(load_log.c.table_name, load_log.c.source_file, load_log.c.status, load_log.c.error)
         .join(latest, latest.c.load_id == load_log.c.load_id)
-        .where(load_log.c.status == "rejected")
+        .where(load_log.c.status.in_(("rejected", "failed")))
         .order_by(load_log.c.source_file)
     )
     if table is not None:

@@ -2,7 +2,8 @@
 
 Staging keeps history: every version of a row that reached the lake is kept, with ``_load_id``,
 ``_loaded_at`` and ``_batch_id``. A ledger table, ``staging._batches``, records each batch loaded, in the
-same transaction as its rows, so a batch loaded twice is counted once.
+same transaction as its rows, so a batch loaded twice is counted once. The ledger is read again inside that
+transaction (on PostgreSQL under a lock per table): a batch another runner loaded meanwhile is skipped.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ class StagingWarehouse(Protocol):
 
     def loaded_batches(self, table: Table) -> set[str]: ...
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str) -> int:
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader],
+                   uri: str) -> int | None:
+        """Append the batch and record it in the ledger; None if the ledger already holds it."""
         ...
 
     def row_count(self, table: Table) -> int: ...
@@ -126,9 +129,14 @@ class DuckDBStaging:
             ).fetchall()
         return {b for (b,) in found}
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str) -> int:
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader],
+                   uri: str) -> int | None:
         with self._connect() as con:
             con.begin()
+            if con.execute(f"select 1 from {self.schema}.{LEDGER} where table_name = ? and batch_id = ?",
+                           [table.name, batch.batch_id]).fetchall():
+                con.rollback()
+                return None
             con.register("incoming", rows())
             [(loaded,)] = con.execute(
                 f"insert into {self.schema}.{table.name} select *, ? from incoming", [batch.batch_id]
@@ -167,9 +175,16 @@ class PostgresStaging:
             )
             return {b for (b,) in found}
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str) -> int:
+    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader],
+                   uri: str) -> int | None:
         loaded = 0
         with self.sql.begin() as conn:
+            # Runners with separate Dagster homes share no pool: the database serializes their loads of a table.
+            conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                         {"key": f"chinook-staging:{self.schema}.{table.name}"})
+            if conn.execute(sa.text(f"select 1 from {self.schema}.{LEDGER} where table_name = :t and batch_id = :b"),
+                            {"t": table.name, "b": batch.batch_id}).first():
+                return None
             with (
                 conn.connection.driver_connection.cursor() as cursor,
                 cursor.copy(f"copy {self.schema}.{table.name} from stdin (format csv)") as copy,
@@ -246,6 +261,10 @@ def load_new_batches(
     done = warehouse.loaded_batches(table)
     loaded = []
     for batch in batches:
-        if batch.batch_id not in done:
-            loaded.append((batch, warehouse.load_batch(table, batch, lambda b=batch: read(b), uri(batch))))
+        if batch.batch_id in done:
+            continue
+        done.add(batch.batch_id)  # a lake written before registration was race-free may list a batch twice
+        rows = warehouse.load_batch(table, batch, lambda b=batch: read(b), uri(batch))
+        if rows is not None:  # else another runner loaded it meanwhile
+            loaded.append((batch, rows))
     return loaded

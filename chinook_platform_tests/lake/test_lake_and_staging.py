@@ -5,13 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
 from chinook_platform.lib import lake as lake_module
 from chinook_platform.lib.contract import TABLES, table
-from chinook_platform.lib.lake import LakeStore, parquet_schema, s3_filesystem
+from chinook_platform.lib.lake import LakeStore, parquet_schema, s3_client, s3_filesystem
 from chinook_platform.lib.oltp_schema import load_log
 from chinook_platform.lib.warehouse_staging import (
     DuckDBStaging,
@@ -85,12 +86,67 @@ def test_every_value_reaches_the_lake_exactly_across_chunks(oltp_engine, tmp_pat
 
 
 def test_the_lake_works_the_same_on_s3(loaded_oltp, s3_endpoint, s3_bucket):
-    lake = LakeStore(f"s3://{s3_bucket}/lake", s3_filesystem(s3_endpoint))
+    lake = LakeStore(f"s3://{s3_bucket}/lake", s3_filesystem(s3_endpoint), s3_client(s3_endpoint))
     batch = lake.extract(loaded_oltp, table("Customer"))
     assert batch.rows == 2 and lake.uri(table("Customer"), batch.file).startswith(f"s3://{s3_bucket}/lake/customer/")
     again = LakeStore(f"s3://{s3_bucket}/lake", s3_filesystem(s3_endpoint))
     assert again.watermark(table("Customer")) == batch.max_load_id
     assert again.read(table("Customer"), batch).column("city").to_pylist()[1] == "Stuttgart"
+
+
+@pytest.fixture(params=["folder", "s3"])
+def lake_url(request, tmp_path) -> str:
+    if request.param == "folder":
+        return str(tmp_path / "lake")
+    return f"s3://{request.getfixturevalue('s3_bucket')}/lake"
+
+
+def lake_at(url: str, request: pytest.FixtureRequest) -> LakeStore:
+    """A runner's own LakeStore (its own clients), as a second machine would have."""
+    if not url.startswith("s3://"):
+        return LakeStore(url)
+    endpoint = request.getfixturevalue("s3_endpoint")
+    return LakeStore(url, s3_filesystem(endpoint), s3_client(endpoint))
+
+
+def test_an_extract_racing_another_registers_the_batch_once(loaded_oltp, tmp_path, lake_url, request, monkeypatch):
+    """Runner B extracts the same range while runner A is between writing its batch and registering it: what
+    two runners with separate Dagster homes do. The lake must list the rows once, in one batch."""
+    artist, runner_a, runner_b = table("Artist"), lake_at(lake_url, request), lake_at(lake_url, request)
+    write = lake_module._write_while_reading
+    outcome = {}
+
+    def write_then_let_b_run(writer, batches):
+        rows = write(writer, batches)
+        if "b" not in outcome:
+            outcome["b"] = None
+            outcome["b"] = runner_b.extract(loaded_oltp, artist)
+        return rows
+
+    monkeypatch.setattr(lake_module, "_write_while_reading", write_then_let_b_run)
+    outcome["a"] = runner_a.extract(loaded_oltp, artist)
+    assert outcome["a"] is None and outcome["b"].rows == 3  # B registered first; A found nothing left
+    for runner in (runner_a, runner_b, lake_at(lake_url, request)):
+        assert runner.batches(artist) == [outcome["b"]]
+        assert sum(runner.read(artist, b).num_rows for b in runner.batches(artist)) == 3
+    parquet = [i for i in runner_a.fs.get_file_info(pafs.FileSelector(runner_a.path(artist)))
+               if i.base_name.endswith(".parquet")]
+    assert [i.base_name for i in parquet] == [outcome["b"].file]  # the loser's file was removed
+    outcome.clear()
+    load(loaded_oltp, tmp_path / "landing", "Artist", ARTISTS + "4,Alanis\n", version="v2")
+    outcome["a"] = runner_a.extract(loaded_oltp, artist)
+    assert [b.rows for b in runner_a.batches(artist)] == [3, 1]  # the chain goes on from the winner's watermark
+
+
+def test_a_lake_written_before_batch_entries_is_read_and_continued(loaded_oltp, tmp_path):
+    lake, artist = LakeStore(str(tmp_path / "lake")), table("Artist")
+    first = lake.extract(loaded_oltp, artist)
+    for entry in (tmp_path / "lake" / "artist" / "_batches").iterdir():
+        entry.unlink()  # only _manifest.json, as earlier versions wrote it
+    assert lake.batches(artist) == [first]
+    load(loaded_oltp, tmp_path / "landing", "Artist", ARTISTS + "4,Alanis\n", version="v2")
+    second = lake.extract(loaded_oltp, artist)
+    assert lake.batches(artist) == [first, second] and second.min_load_id == first.max_load_id + 1
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
@@ -124,6 +180,19 @@ def test_staging_loads_each_batch_once_and_keeps_every_version(loaded_oltp, tmp_
         f"select name, _load_id from {staging_warehouse.schema}.artist where artist_id = 2 order by _load_id")
     assert [name for name, _ in versions] == ["Accept", "Accept!"]
     assert staging_warehouse.row_count(artist) == 4
+
+
+def test_a_batch_another_runner_staged_meanwhile_is_skipped(loaded_oltp, tmp_path, staging_warehouse):
+    lake, artist = LakeStore(str(tmp_path / "lake")), table("Artist")
+    batch = lake.extract(loaded_oltp, artist)
+    assert staging_warehouse.loaded_batches(artist) == set()
+    assert staging_warehouse.load_batch(artist, batch, lambda: lake.stream(artist, batch), "") == 3  # runner B
+    # Runner A listed the ledger before B loaded, and a lake from before registration was race-free may list
+    # the batch twice: neither loads it again.
+    staging_warehouse.loaded_batches = lambda _table: set()
+    assert load_new_batches(staging_warehouse, artist, [batch, batch], lambda b: lake.stream(artist, b),
+                            lambda b: lake.uri(artist, b.file)) == []
+    assert staging_warehouse.row_count(artist) == 3
 
 
 def test_every_table_stages_with_its_contract_types(loaded_oltp, tmp_path, staging_warehouse):

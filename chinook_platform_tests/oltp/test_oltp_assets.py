@@ -94,3 +94,32 @@ def test_an_invoice_whose_lines_do_not_add_up_fails_the_totals_check(landing, ol
     [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "invoice_totals_match_lines"]
     assert not check.passed
     assert check.description == "invoice 1: total 1.98 but lines sum to 3.96"
+
+
+def test_a_file_whose_load_breaks_is_reported_and_the_other_files_and_tables_load(landing, oltp_url_and_schema,
+                                                                                 monkeypatch):
+    """The first of two artist files breaks mid-read (its connection drops): it is recorded as failed and named by
+    the check; the other artist file and every child table still load; a second run does not retry it."""
+    from chinook_platform.lib.landing_zone import LocalLandingZone
+    from chinook_platform_tests.oltp.test_oltp_load import BreakingStream
+
+    (landing / "Artist.csv").unlink()
+    (landing / "Artist").mkdir()
+    (landing / "Artist" / "1-broken.csv").write_text("ArtistId,Name\n9,Broken\n")
+    (landing / "Artist" / "2-good.csv").write_text("ArtistId,Name\n1,AC/DC\n2,Accept\n3,Aerosmith\n")
+    opened = LocalLandingZone.open
+
+    def open_breaking(zone, key):
+        return BreakingStream(b"ArtistId,Name\n9,Bro", 16) if key.endswith("1-broken.csv") else opened(zone, key)
+
+    monkeypatch.setattr(LocalLandingZone, "open", open_breaking)
+    result = run(landing, oltp_url_and_schema)
+    artists = metadata(result, "oltp", "artist")
+    assert (artists["files_failed"], artists["files_loaded"], artists["dagster/row_count"]) == (1, 1, 3)
+    assert metadata(result, "oltp", "invoice_line")["dagster/row_count"] == 2  # children are not held back
+    [check] = [e for e in result.get_asset_check_evaluations()
+               if e.asset_key.path[-1] == "artist" and e.check_name == "landed_files_loaded"]
+    assert not check.passed
+    assert check.description.endswith("1-broken.csv: load failed: ConnectionResetError: connection reset by peer")
+    again = metadata(run(landing, oltp_url_and_schema), "oltp", "artist")
+    assert (again["files_failed"], again["files_loaded"]) == (0, 0)  # the same version is not retried

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from chinook_platform.lib import csv_validation, oltp_load
+from chinook_platform.lib import csv_validation, oltp_load, oltp_status
 from chinook_platform.lib.contract import table
+from chinook_platform.lib.oltp_database import create_oltp_engine
 from chinook_platform.lib.oltp_load import LoadResult, load_landed_file, retry_awaiting_parent
 from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, load_log, quarantine
 
@@ -91,8 +96,14 @@ def test_loading_the_same_file_twice_changes_nothing(oltp_engine, tmp_path):
     first = load(oltp_engine, tmp_path, "Artist", ARTISTS)
     before = rows(oltp_engine, "artist")
     again = load(oltp_engine, tmp_path, "Artist", ARTISTS, version="v2")
-    assert (first.rows_inserted, again.rows_inserted, again.rows_updated, again.rows_unchanged) == (3, 0, 0, 3)
+    assert (first.rows_inserted, again.status, again.rows_inserted, again.rows_updated) == (3, "unchanged", 0, 0)
     assert rows(oltp_engine, "artist") == before  # _load_id untouched too
+
+
+def test_a_file_with_the_same_rows_in_other_bytes_loads_them_as_unchanged(oltp_engine, tmp_path):
+    load(oltp_engine, tmp_path, "Artist", ARTISTS)
+    again = load(oltp_engine, tmp_path, "Artist", ARTISTS.replace("\n", "\r\n"), version="v2")
+    assert (again.status, again.rows_inserted, again.rows_updated, again.rows_unchanged) == ("loaded", 0, 0, 3)
 
 
 def test_changed_rows_are_updated_and_unchanged_rows_untouched(oltp_engine, tmp_path):
@@ -312,3 +323,202 @@ def test_a_key_repeated_in_a_file_and_already_loaded_is_updated_once_from_its_fi
     assert (result.rows_updated, result.rows_quarantined) == (1, 1)
     assert rows(oltp_engine, "artist")[1]["name"] == "Accept II"
     assert quarantined(oltp_engine)[0]["reason"].startswith("ArtistId: duplicate key 2 in this file (first on line 2")
+
+
+# --- bytes no database stores, bounded messages, unforeseen failures ---------------------------------------
+
+
+def test_a_nul_in_a_field_is_a_row_rejection_naming_line_and_column(oltp_engine, tmp_path):
+    content = b"ArtistId,Name\n1,AC\x00DC\n2,Accept\n3,Aero\x00smith,extra\n"
+    result = load(oltp_engine, tmp_path, "Artist", content)
+    assert (result.status, result.rows_inserted, result.rows_quarantined) == ("loaded", 1, 2)
+    entries = {q["line_number"]: q for q in quarantined(oltp_engine)}
+    assert (entries[2]["column_name"], entries[2]["reason"]) == (
+        "Name", "Name: holds a NUL character (byte 0), which the database cannot store: 'AC\\x00DC'")
+    assert json.loads(entries[2]["raw_row"]) == {"ArtistId": "1", "Name": "AC\x00DC"}  # whole, as JSON escapes it
+    assert entries[4]["raw_row"] == "3,Aero\\x00smith,extra"  # raw text: the NUL written as \x00
+    assert [r["name"] for r in rows(oltp_engine, "artist")] == ["Accept"]
+
+
+def test_a_reason_quotes_a_long_value_briefly_while_quarantine_keeps_it_whole(oltp_engine, tmp_path):
+    name = "x" * 1_000_000
+    load(oltp_engine, tmp_path, "Artist", f"ArtistId,Name\n1,{name}\n2,Accept\n")
+    [entry] = quarantined(oltp_engine)
+    assert entry["reason"] == f"Name: longer than 120 characters: '{'x' * 199}... (1,000,000 characters)"
+    assert json.loads(entry["raw_row"])["Name"] == name
+
+
+def test_numbers_too_large_for_their_column_are_out_of_range(oltp_engine, tmp_path):
+    load_parents(oltp_engine, tmp_path)
+    content = ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n"
+               "1,1,1,0.99,12345678901234567890123\n2,1,1,123456789.00,1\n3,1,1,0.99,1\n")
+    result = load(oltp_engine, tmp_path, "InvoiceLine", content)
+    assert (result.rows_inserted, result.rows_quarantined) == (1, 2)
+    assert [q["reason"] for q in quarantined(oltp_engine)] == [
+        "Quantity: 12345678901234567890123 is out of range (the limit is ±2147483647)",
+        "UnitPrice: 123456789.00 is out of range (the limit is ±99999999.99)",
+    ]
+
+
+class BreakingStream(io.RawIOBase):
+    """A landed file whose connection drops after some bytes (what an S3 read that is reset looks like)."""
+
+    def __init__(self, data: bytes, after: int):
+        self.data, self.after, self.position = data, after, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.position >= self.after:
+            raise ConnectionResetError("connection reset by peer")
+        chunk = self.data[self.position:min(self.after, self.position + len(buffer))]
+        buffer[:len(chunk)] = chunk
+        self.position += len(chunk)
+        return len(chunk)
+
+
+def test_a_file_whose_load_breaks_is_recorded_as_failed_and_only_a_new_version_is_tried(oltp_engine, tmp_path):
+    content = ("ArtistId,Name\n" + "".join(f"{i},Artist {i}\n" for i in range(1, 5000))).encode()
+    path = tmp_path / "Artist.csv"
+    path.write_bytes(content)
+    artist = table("Artist")
+    failed = load_landed_file(oltp_engine, artist, str(path), "v1", lambda: BreakingStream(content, 30_000))
+    assert (failed.status, failed.error) == ("failed", "ConnectionResetError: connection reset by peer")
+    assert rows(oltp_engine, "artist") == [] and quarantined(oltp_engine) == []
+    assert (str(path), "v1") in oltp_load.loaded_versions(oltp_engine, artist)  # not retried in a loop
+    with oltp_engine.connect() as conn:
+        assert oltp_status.rejected_files(conn, artist) == [
+            {"table_name": "artist", "source_file": str(path), "status": "failed", "error": failed.error}]
+    again = load_landed_file(oltp_engine, artist, str(path), "v2", lambda: path.open("rb"))
+    assert (again.status, again.rows_inserted) == ("loaded", 4999)
+    with oltp_engine.connect() as conn:
+        assert oltp_status.rejected_files(conn, artist) == []
+
+
+# --- identical content ------------------------------------------------------------------------------------
+
+
+def counting_opener(path: Path, opened: list[str]):
+    def opener():
+        opened.append(path.name)
+        return path.open("rb")
+    return opener
+
+
+def test_identical_content_after_touch_or_under_a_new_name_is_unchanged_and_read_once(oltp_engine, tmp_path):
+    artist = table("Artist")
+    first, opened = tmp_path / "Artist" / "a.csv", []
+    first.parent.mkdir()
+    first.write_text(ARTISTS)
+    loaded = load_landed_file(oltp_engine, artist, str(first), "v1", counting_opener(first, opened),
+                              size=first.stat().st_size)
+    assert (loaded.status, opened) == ("loaded", ["a.csv"])  # a new size: hashed while it loads, one read
+    assert loaded.content_hash == "sha256:" + hashlib.sha256(ARTISTS.encode()).hexdigest()
+    copy = tmp_path / "Artist" / "b.csv"
+    copy.write_text(ARTISTS)
+    for source, version in ((first, "v2-touched"), (copy, "v1")):
+        opened.clear()
+        result = load_landed_file(oltp_engine, artist, str(source), version, counting_opener(source, opened),
+                                  size=source.stat().st_size)
+        assert (result.status, result.same_content_as, opened) == ("unchanged", str(first), [source.name])
+        assert result.rows_read == result.rows_inserted == result.rows_updated == 0
+    assert {r["_load_id"] for r in rows(oltp_engine, "artist")} == {loaded.load_id}
+    with oltp_engine.connect() as conn:
+        statuses = conn.execute(sa.select(load_log.c.status).order_by(load_log.c.load_id)).scalars().all()
+    assert statuses == ["loaded", "unchanged", "unchanged"]
+
+
+def test_an_s3_etag_that_is_the_md5_recognises_identical_content_without_reading(oltp_engine, tmp_path):
+    artist, path = table("Artist"), tmp_path / "Artist.csv"
+    path.write_text(ARTISTS)
+    checksum = "md5:" + hashlib.md5(ARTISTS.encode()).hexdigest()
+    load_landed_file(oltp_engine, artist, "s3://b/Artist.csv", "etag1", lambda: path.open("rb"), checksum=checksum)
+    opened: list[str] = []
+    again = load_landed_file(oltp_engine, artist, "s3://b/Artist/copy.csv", "etag1", counting_opener(path, opened),
+                             checksum=checksum)
+    assert (again.status, opened) == ("unchanged", [])
+
+
+def test_content_reverted_to_an_earlier_version_is_loaded_again(oltp_engine, tmp_path):
+    load(oltp_engine, tmp_path, "Artist", ARTISTS)
+    load(oltp_engine, tmp_path, "Artist", ARTISTS.replace("Accept", "Accept!"), version="v2")
+    reverted = load(oltp_engine, tmp_path, "Artist", ARTISTS, version="v3")
+    assert (reverted.status, reverted.rows_updated) == ("loaded", 1)
+    assert rows(oltp_engine, "artist")[1]["name"] == "Accept"
+
+
+# --- several runners ---------------------------------------------------------------------------------------
+
+
+def test_concurrent_loads_of_one_file_version_load_it_once(oltp_url_and_schema, tmp_path):
+    """Two runners (separate engines, as two machines have) load the same file at the same moment."""
+    url, schema = oltp_url_and_schema
+    engines = [create_oltp_engine(url, schema=schema) for _ in range(2)]
+    path = tmp_path / "Artist.csv"
+    path.write_text("ArtistId,Name\n" + "".join(f"{i},Artist {i}\n" for i in range(1, 20_001)))
+    start = threading.Barrier(2)
+
+    def runner(engine: sa.Engine) -> LoadResult:
+        start.wait()
+        return load_landed_file(engine, table("Artist"), str(path), "v1", lambda: path.open("rb"))
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(runner, engines))
+    assert sorted(r.status for r in results) == ["loaded", "skipped"]
+    assert len(rows(engines[0], "artist")) == 20_000
+    with engines[0].connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(load_log)).scalar_one() == 1
+    for engine in engines:
+        engine.dispose()
+
+
+# --- upgrading a database made by an earlier version -----------------------------------------------------
+
+OLD_SQLITE_LOAD_LOG = """
+CREATE TABLE load_log (
+    load_id INTEGER NOT NULL, table_name VARCHAR(40) NOT NULL, source_file VARCHAR(1024) NOT NULL,
+    source_version VARCHAR(200), status VARCHAR(20) NOT NULL, error TEXT,
+    rows_read INTEGER DEFAULT '0' NOT NULL, rows_inserted INTEGER DEFAULT '0' NOT NULL,
+    rows_updated INTEGER DEFAULT '0' NOT NULL, rows_unchanged INTEGER DEFAULT '0' NOT NULL,
+    rows_quarantined INTEGER DEFAULT '0' NOT NULL, rows_resolved INTEGER DEFAULT '0' NOT NULL,
+    loaded_at DATETIME NOT NULL,
+    CONSTRAINT pk_load_log PRIMARY KEY (load_id),
+    CONSTRAINT ck_load_log_status CHECK (status in ('loaded', 'rejected', 'retried'))
+)"""
+
+
+def test_a_database_from_an_earlier_version_gains_the_new_columns_and_statuses(oltp_url_and_schema, tmp_path):
+    url, schema = oltp_url_and_schema
+    engine = create_oltp_engine(url, schema=schema)
+    load(engine, tmp_path, "Artist", ARTISTS + "x,Broken\n")
+    with engine.begin() as conn:  # make it what an earlier version created
+        conn.exec_driver_sql("alter table load_log drop column content_hash")
+        conn.exec_driver_sql("alter table load_log drop column content_bytes")
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("alter table load_log drop constraint ck_load_log_status")
+            conn.exec_driver_sql("alter table load_log add constraint ck_load_log_status "
+                                 "check (status in ('loaded', 'rejected', 'retried'))")
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            dbapi = conn.connection.driver_connection
+            dbapi.execute("pragma foreign_keys = off")
+            old_shape = OLD_SQLITE_LOAD_LOG.replace("TABLE load_log", "TABLE old_log")
+            names = "load_id, table_name, source_file, source_version, status, error, rows_read, rows_inserted, " \
+                    "rows_updated, rows_unchanged, rows_quarantined, rows_resolved, loaded_at"
+            dbapi.executescript(f"begin; {old_shape}; insert into old_log select {names} from load_log; "
+                                "drop table load_log; alter table old_log rename to load_log; commit;")
+            dbapi.execute("pragma foreign_keys = on")
+    engine.dispose()
+    for _ in range(2):  # idempotent
+        engine = create_oltp_engine(url, schema=schema)
+        engine.dispose()
+    engine = create_oltp_engine(url, schema=schema)
+    failed = load_landed_file(engine, table("Artist"), "Artist.csv", "v2", lambda: BreakingStream(b"ArtistId", 4))
+    assert failed.status == "failed"
+    again = load(engine, tmp_path, "Artist", ARTISTS + "4,Fixed\n", version="v3")
+    assert again.content_hash is not None and [q["status"] for q in quarantined(engine)] == ["superseded"]
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # quarantine still refers to load_log
+        conn.execute(quarantine.insert().values(table_name="artist", source_file="f", reason="r", raw_row="{}",
+                                                status="rejected", load_id=999))
+    engine.dispose()

@@ -80,6 +80,14 @@ def test_checks_jobs_sensors_and_schedules(definitions):
     assert {s.name for s in definitions.schedules} == {"daily_full_refresh"}
 
 
+def test_every_check_that_reads_the_warehouse_waits_for_the_warehouse_pool(definitions):
+    """DuckDB takes one process at a time: a check outside the pool fails while a warehouse run writes."""
+    readers = [c for c in definitions.asset_checks if "warehouse" in c.required_resource_keys]
+    assert len(readers) == len(TABLES) + 2
+    for check in readers:
+        assert check.node_def.pool == "chinook_warehouse", [k.name for k in check.check_keys]
+
+
 def test_every_layer_has_its_freshness_policy_and_later_layers_automate(definitions):
     for node in definitions.resolve_asset_graph().asset_nodes:
         assert node.group_name in LAYER_FRESHNESS, node.key

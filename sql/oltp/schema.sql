@@ -60,8 +60,10 @@ CREATE TABLE load_log (
 	rows_quarantined INTEGER DEFAULT '0' NOT NULL, 
 	rows_resolved INTEGER DEFAULT '0' NOT NULL, 
 	loaded_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	content_hash VARCHAR(80), 
+	content_bytes BIGINT, 
 	CONSTRAINT pk_load_log PRIMARY KEY (load_id), 
-	CONSTRAINT ck_load_log_status CHECK (status in ('loaded', 'rejected', 'retried'))
+	CONSTRAINT ck_load_log_status CHECK (status in ('loaded', 'rejected', 'failed', 'unchanged', 'retried'))
 );
 
 CREATE INDEX ix_load_log_table_name_source ON load_log (table_name, source_file);
@@ -69,6 +71,8 @@ COMMENT ON TABLE load_log IS 'One row per attempt to load a landed file (or to r
 COMMENT ON COLUMN load_log.source_file IS 'Path or URL of the landed file.';
 COMMENT ON COLUMN load_log.source_version IS 'Size and mtime (folder) or ETag (S3) of the file version loaded; null for retries.';
 COMMENT ON COLUMN load_log.rows_resolved IS 'Rows taken out of quarantine by this load (their parent has arrived).';
+COMMENT ON COLUMN load_log.content_hash IS 'sha256:<hex> of the file''s bytes (or md5:<ETag> on S3); a file with the content of a file already loaded is recorded as unchanged, not loaded again.';
+COMMENT ON COLUMN load_log.content_bytes IS 'The file''s size in bytes.';
 
 CREATE TABLE media_type (
 	media_type_id INTEGER NOT NULL, 

@@ -30,6 +30,8 @@ def _load_metadata(results: list[LoadResult]) -> dict[str, Any]:
     return {
         "files_loaded": sum(r.status == "loaded" for r in files),
         "files_rejected": sum(r.status == "rejected" for r in files),
+        "files_failed": sum(r.status == "failed" for r in files),
+        "files_unchanged": sum(r.status == "unchanged" for r in files),
         "rows_read": sum(r.rows_read for r in files),
         "rows_inserted": sum(r.rows_inserted for r in results),
         "rows_updated": sum(r.rows_updated for r in results),
@@ -66,10 +68,16 @@ def build_oltp_asset(table: Table) -> dg.AssetsDefinition:
         results: list[LoadResult] = []
         for landed in pending:
             result = load_landed_file(engine, table, zone.location(landed.key), landed.version,
-                                      partial(zone.open, landed.key))
+                                      partial(zone.open, landed.key), size=landed.size, checksum=landed.checksum)
             results.append(result)
-            if result.status == "rejected":
-                context.log.error(f"{result.source_file}: rejected: {result.error}")
+            if result.status in ("rejected", "failed"):  # recorded in load_log; the other files still load
+                context.log.error(f"{result.source_file}: {result.status}: {result.error}")
+                continue
+            if result.status in ("unchanged", "skipped"):
+                context.log.info(f"{landed.key}: {result.status}"
+                                 + (f" (same content as {result.same_content_as})" if result.same_content_as else
+                                    " (another run recorded this version first)" if result.status == "skipped"
+                                    else ""))
                 continue
             context.log.info(
                 f"{landed.key}: read {result.rows_read}, inserted {result.rows_inserted}, updated "

@@ -14,7 +14,8 @@ def build_landed_files_loaded_check(table: Table) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["oltp", table.name]),
         name="landed_files_loaded",
-        description=f"Every landed {table.csv_name} file was readable as the table (none rejected whole).",
+        description=f"Every landed {table.csv_name} file was readable as the table and loaded (none rejected whole, "
+        "none failed).",
     )
     def landed_files_loaded(oltp: OltpDatabase) -> dg.AssetCheckResult:
         with oltp.engine().connect() as conn:
@@ -22,8 +23,12 @@ def build_landed_files_loaded_check(table: Table) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(
             passed=not rejected,
             severity=dg.AssetCheckSeverity.ERROR,
-            description="; ".join(f"{r['source_file']}: {r['error']}" for r in rejected) or None,
-            metadata={"rejected_files": len(rejected)},
+            description="; ".join(
+                f"{r['source_file']}: {'' if r['status'] == 'rejected' else 'load failed: '}{r['error']}"
+                for r in rejected
+            ) or None,
+            metadata={"rejected_files": sum(r["status"] == "rejected" for r in rejected),
+                      "failed_files": sum(r["status"] == "failed" for r in rejected)},
         )
 
     return landed_files_loaded

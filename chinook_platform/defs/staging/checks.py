@@ -3,6 +3,7 @@
 import dagster as dg
 
 from chinook_platform.defs.resources import LakeResource, OltpDatabase, WarehouseResource
+from chinook_platform.defs.staging.assets import WAREHOUSE_POOL
 from chinook_platform.lib import oltp_status
 from chinook_platform.lib.contract import TABLES, Table
 
@@ -12,6 +13,7 @@ def build_staging_reconciles_check(table: Table) -> dg.AssetChecksDefinition:
         asset=dg.AssetKey(["staging", table.name]),
         additional_deps=[dg.AssetKey(["oltp", table.name]), dg.AssetKey(["lake", table.name])],
         name="reconciles_with_lake_and_oltp",
+        pool=WAREHOUSE_POOL,  # it reads the warehouse: DuckDB refuses a second process while a run writes
         description=(
             f"staging.{table.name} holds exactly the rows of the lake's batches, and its distinct keys are "
             f"exactly the OLTP {table.name} rows."

@@ -6,6 +6,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from chinook_platform.defs.resources import OltpDatabase, WarehouseResource
+from chinook_platform.defs.staging.assets import WAREHOUSE_POOL
 from chinook_platform.lib.oltp_schema import CONTRACT_TABLES
 
 FACT_LINES = dg.AssetKey(["warehouse", "fct_invoice_line"])
@@ -15,6 +16,7 @@ FACT_LINES = dg.AssetKey(["warehouse", "fct_invoice_line"])
     asset=FACT_LINES,
     additional_deps=[dg.AssetKey(["oltp", "invoice"])],
     name="revenue_matches_oltp_invoices",
+    pool=WAREHOUSE_POOL,  # it reads the warehouse: DuckDB refuses a second process while a run writes
     description="The revenue in fct_invoice_line equals the sum of the OLTP invoice totals.",
 )
 def revenue_matches_oltp_invoices(oltp: OltpDatabase, warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -36,6 +38,7 @@ def revenue_matches_oltp_invoices(oltp: OltpDatabase, warehouse: WarehouseResour
     asset=FACT_LINES,
     additional_deps=[dg.AssetKey(["warehouse", name]) for name in ("dim_customer", "dim_track", "dim_date")],
     name="facts_have_dimensions",
+    pool=WAREHOUSE_POOL,
     description="Every fct_invoice_line row finds its customer version, track and date in the dimensions.",
 )
 def facts_have_dimensions(warehouse: WarehouseResource) -> dg.AssetCheckResult:

@@ -3,25 +3,27 @@
         materialized='incremental',
         unique_key='invoice_id',
         incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
     )
 }}
 -- depends_on: {{ ref('stg_chinook__invoice_line') }}
 {#
     Grain: one invoice (its latest version), with its line count and quantity from fct_invoice_line, so the
-    latest version of every line is worked out once. Incremental like fct_invoice_line: a run rebuilds the
-    invoices written after the newest already here, and every invoice a newly written line belongs or belonged to.
+    latest version of every line is worked out once. Incremental like fct_invoice_line, with one watermark per
+    staging table: a run rebuilds the invoices written after the newest invoice version here (_invoice_load_id),
+    and every invoice a line written after the newest line version here (_line_load_id) belongs or belonged to.
 #}
 with
 {% if is_incremental() %}
 changed_invoices as (
 
     select invoice_id from {{ ref('stg_chinook__invoice') }}
-    where _load_id > {{ incremental_watermark() }}
+    where _load_id > {{ source_watermark('_invoice_load_id') }}
     union
     select invoice_id from {{ ref('stg_chinook__invoice_line') }}
     where invoice_line_id in (
         select invoice_line_id from {{ ref('stg_chinook__invoice_line') }}
-        where _load_id > {{ incremental_watermark() }}
+        where _load_id > {{ source_watermark('_line_load_id') }}
     )
 
 ),
@@ -42,7 +44,8 @@ lines as (
         invoice_id,
         count(*) as line_count,
         sum(quantity) as quantity,
-        max(_load_id) as _load_id
+        max(_load_id) as _load_id,
+        max(_line_load_id) as _line_load_id
     from {{ ref('fct_invoice_line') }}
     {% if is_incremental() %}
     where invoice_id in (select invoice_id from changed_invoices)
@@ -74,7 +77,9 @@ final as (
         invoices.total,
         case
             when lines._load_id > invoices._load_id then lines._load_id else invoices._load_id
-        end as _load_id
+        end as _load_id,
+        lines._line_load_id,
+        invoices._load_id as _invoice_load_id
     from invoices
     left join lines on lines.invoice_id = invoices.invoice_id
     left join customers

@@ -3,11 +3,15 @@
         materialized='incremental',
         unique_key='invoice_line_id',
         incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
     )
 }}
 {#
-    Grain: one invoice line (its latest version). Incremental: a run reads only the lines written, or whose
-    invoice was written, by OLTP loads after the newest already here (_load_id), then replaces those lines.
+    Grain: one invoice line (its latest version). Incremental: a run reads only the lines written after the
+    newest line version already here (_line_load_id), or whose invoice was written after the newest invoice
+    version already here (_invoice_load_id), then replaces those lines. One watermark per staging table: the
+    two are staged independently, so lines may arrive before their invoice (or its newer version) and the
+    invoice's load id is then below the lines'. _load_id is the later of the two.
     A full build takes every line as it is, without working out what changed.
 #}
 with
@@ -15,13 +19,13 @@ with
 changed_lines as (
 
     select invoice_line_id from {{ ref('stg_chinook__invoice_line') }}
-    where _load_id > {{ incremental_watermark() }}
+    where _load_id > {{ source_watermark('_line_load_id') }}
     union
     select line_versions.invoice_line_id
     from {{ ref('stg_chinook__invoice_line') }} as line_versions
     inner join {{ ref('stg_chinook__invoice') }} as invoice_versions
         on invoice_versions.invoice_id = line_versions.invoice_id
-    where invoice_versions._load_id > {{ incremental_watermark() }}
+    where invoice_versions._load_id > {{ source_watermark('_invoice_load_id') }}
 
 ),
 {% endif %}
@@ -64,7 +68,9 @@ final as (
         lines.quantity,
         lines.unit_price,
         cast(lines.unit_price * lines.quantity as numeric(12, 2)) as line_amount,
-        case when lines._load_id > invoices._load_id then lines._load_id else invoices._load_id end as _load_id
+        case when lines._load_id > invoices._load_id then lines._load_id else invoices._load_id end as _load_id,
+        lines._load_id as _line_load_id,
+        invoices._load_id as _invoice_load_id
     from lines
     inner join invoices on invoices.invoice_id = lines.invoice_id
     left join customers
