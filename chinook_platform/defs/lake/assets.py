@@ -16,7 +16,8 @@ def build_lake_asset(table: Table) -> dg.AssetsDefinition:
         description=(
             f"The {table.name} table in the Parquet lake: each run writes one batch with the rows inserted or "
             "changed since the previous extract (high-water mark: the OLTP `_load_id`), so the lake keeps "
-            "every version. `_manifest.json` lists the batches."
+            "every version. Each batch is registered once in `_batches/` (safe with several runners); `_manifest.json` "
+            "summarizes them."
         ),
     )
     def lake_table(context: dg.AssetExecutionContext, oltp: OltpDatabase, lake: LakeResource) -> dg.MaterializeResult:
