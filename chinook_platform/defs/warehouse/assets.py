@@ -5,6 +5,7 @@ dbt sources are the staging tables, mapped to the ``["staging", <table>]`` asset
 """
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -50,7 +51,8 @@ def warehouse_dbt_models(
     warehouse.export_dbt_environment()
     # Row counts come from our own query once dbt has exited: dagster-dbt's fetch_row_counts() keeps the dbt
     # adapter's DuckDB connection open in this process, which then refuses every other connection to the file.
-    events = list(dbt.cli(["build"], context=context).stream())
+    # One target folder per home, not one per invocation: dbt finds its own partial-parse state there next run.
+    events = list(dbt.cli(["build"], context=context, target_path=Path(warehouse.dbt_target_path)).stream())
     staging = warehouse.staging()
     for event in events:
         if isinstance(event, dg.Output):
