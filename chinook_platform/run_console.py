@@ -289,7 +289,10 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool) -> int:
             if keys is None:
                 return EXIT_USAGE
             report.total_assets = len(keys)
-            print(f"running {len(keys)} asset(s); Dagster and dbt logs: {log_path}", file=out, flush=True)
+            print(f"running {len(keys)} asset(s); Dagster and dbt logs: {log_path}", file=out)
+            width = 2 * len(str(len(keys))) + 3
+            print(f"{'':<{width}} {'layer':<9} {'table':<27} {'rows in':>9} {'rows out':>9} {'time':>7}", file=out,
+                  flush=True)
             job = definitions.resolve_implicit_global_asset_job_def()
             try:
                 with _stop_on_sigterm():
