@@ -232,19 +232,20 @@ def _stop_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _selection(definitions: dg.Definitions, select: str | None) -> list[dg.AssetKey] | None:
+def _selection(definitions: dg.Definitions, select: str | None, err: IO[str]) -> list[dg.AssetKey] | None:
     """The selected asset keys, or None (after printing why) when the selection is not valid."""
     graph = definitions.resolve_asset_graph()
     try:
         keys = dg.AssetSelection.from_string(select or "*").resolve(graph)
     except Exception as error:
-        print(f"Error: --select {select!r} is not a valid selection ({str(error).splitlines()[0]}); e.g. "
-              "'oltp/invoice', 'oltp/invoice+' (and downstream), 'group:marts', '*'", file=sys.stderr)
+        print(f"Error: --select {select!r} matches no asset or is not a selection "
+              f"({oltp_status.shorten(str(error), 80)}); e.g. "
+              "'oltp/invoice', 'oltp/invoice+' (and downstream), 'group:marts', '*'", file=err)
         return None
     materializable = {k for k in keys if graph.get(k).is_materializable}
     if not materializable:
         print(f"Error: --select {select!r} matches no asset; asset keys look like landing/invoice, oltp/invoice_line, "
-              "warehouse/fct_invoice, warehouse/mart_country_sales ('*' selects everything)", file=sys.stderr)
+              "warehouse/fct_invoice, warehouse/mart_country_sales ('*' selects everything)", file=err)
         return None
     return sorted(materializable)
 
@@ -261,7 +262,7 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool) -> int:
     from chinook_platform.lib.dagster_home import ensure_dagster_home
 
     started = time.monotonic()
-    out = sys.stdout
+    out, err = sys.stdout, sys.stderr
     dagster_home = ensure_dagster_home()
     # dbt colours its output only for a terminal; its log goes to a file unless --verbose.
     os.environ.setdefault("DBT_USE_COLORS", "true" if verbose and out.isatty() else "false")
@@ -285,7 +286,7 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool) -> int:
                 return logger
 
             definitions = dg.Definitions.merge(defs(), dg.Definitions(loggers={"chinook_console": chinook_console}))
-            keys = _selection(definitions, select)
+            keys = _selection(definitions, select, err)
             if keys is None:
                 return EXIT_USAGE
             report.total_assets = len(keys)
