@@ -67,6 +67,7 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     waiting: set[str] = field(default_factory=set)
+    interrupted: bool = False
     last_event: dict[str, float] = field(default_factory=dict)
 
 
@@ -153,6 +154,11 @@ class RunReporter(logging.Handler):
                 report.checks.append(event.event_specific_data)
             case DagsterEventType.STEP_FAILURE:
                 error = event.event_specific_data.error
+                if error.cls_name == "DagsterExecutionInterruptedError":  # Ctrl-C or SIGTERM, dbt told to stop too
+                    report.interrupted = True
+                    report.out.write(f"interrupted: {step} stopped\n")
+                    report.out.flush()
+                    return
                 reason = explain_error_info(error) or (error.message.strip().splitlines() or [error.cls_name])[0]
                 report.failures.append(f"{step}: {reason}")
                 report.out.write(f"FAILED {step}: {reason}\n")
@@ -236,7 +242,11 @@ def _selection(definitions: dg.Definitions, select: str | None, err: IO[str]) ->
     """The selected asset keys, or None (after printing why) when the selection is not valid."""
     graph = definitions.resolve_asset_graph()
     try:
-        keys = dg.AssetSelection.from_string(select or "*").resolve(graph)
+        if select and "," in select and " " not in select:  # a list of keys, as `dagster asset materialize` takes
+            listed = [dg.AssetKey.from_user_string(k) for k in select.split(",")]
+            keys = dg.AssetSelection.assets(*listed).resolve(graph)
+        else:
+            keys = dg.AssetSelection.from_string(select or "*").resolve(graph)
     except Exception as error:
         print(f"Error: --select {select!r} matches no asset or is not a selection "
               f"({oltp_status.shorten(str(error), 80)}); e.g. "
@@ -309,6 +319,8 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool) -> int:
                 print("interrupted: the run was stopped and its pool slots released", file=out)
                 return EXIT_INTERRUPTED
     summary, code = summarize(report, success=result.success, fail_on=fail_on)
+    if report.interrupted:
+        code = EXIT_INTERRUPTED
     for line in summary:
         print(line, file=out)
     print(f"time:       {time.monotonic() - started:.1f} s; Dagster run {result.run_id} in {dagster_home} "
@@ -340,6 +352,7 @@ def _quiet(log: IO[str], verbose: bool) -> Iterator[None]:
 
 def _verdict(code: int) -> str:
     return {EXIT_OK: "OK", EXIT_RUN_FAILED: "run FAILED", EXIT_CHECK_FAILED: "a check FAILED",
+            EXIT_INTERRUPTED: "interrupted: the run stopped and released its pools",
             EXIT_BAD_INPUT: "bad input (see files and quarantine above)"}.get(code, "")
 
 
