@@ -24,7 +24,6 @@ from typing import IO, Any
 warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")  # the libraries' own notices
 
 import dagster as dg  # noqa: E402
-from dagster._core.events import DagsterEventType  # noqa: E402
 
 from chinook_platform.cli import (  # noqa: E402
     EXIT_BAD_INPUT,
@@ -139,9 +138,9 @@ class RunReporter(logging.Handler):
     def _on_event(self, event: Any, step: str) -> None:
         report, now = self.report, time.monotonic()
         match event.event_type:
-            case DagsterEventType.STEP_START:
+            case dg.DagsterEventType.STEP_START:
                 report.last_event[step] = now
-            case DagsterEventType.ASSET_MATERIALIZATION:
+            case dg.DagsterEventType.ASSET_MATERIALIZATION:
                 materialization = event.event_specific_data.materialization
                 metadata = dict(materialization.metadata)
                 key = materialization.asset_key
@@ -150,9 +149,9 @@ class RunReporter(logging.Handler):
                 report.last_event[step] = now
                 report.assets.append(line)
                 self._print(line)
-            case DagsterEventType.ASSET_CHECK_EVALUATION:
+            case dg.DagsterEventType.ASSET_CHECK_EVALUATION:
                 report.checks.append(event.event_specific_data)
-            case DagsterEventType.STEP_FAILURE:
+            case dg.DagsterEventType.STEP_FAILURE:
                 error = event.event_specific_data.error
                 if error.cls_name == "DagsterExecutionInterruptedError":  # Ctrl-C or SIGTERM, dbt told to stop too
                     report.interrupted = True
@@ -163,7 +162,7 @@ class RunReporter(logging.Handler):
                 report.failures.append(f"{step}: {reason}")
                 report.out.write(f"FAILED {step}: {reason}\n")
                 report.out.flush()
-            case DagsterEventType.ENGINE_EVENT if "blocked by limit for pool" in (event.message or ""):
+            case dg.DagsterEventType.ENGINE_EVENT if "blocked by limit for pool" in (event.message or ""):
                 pool = (event.message or "").rsplit(" ", 1)[-1]
                 if pool not in report.waiting:
                     report.waiting.add(pool)
