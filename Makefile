@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The venv's tools (dbt, dagster) first on PATH, for everything make starts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install run test dev lint docs schema-sql benchmark clean
+.PHONY: install browser run test dev lint docs schema-sql benchmark clean
 
 # The venv is rebuilt only when the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -21,15 +21,25 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Debian's chromium, which the dashboard test opens the dashboard in: installed when missing (as root; otherwise
+# say how, and the test skips, or fails under CI=true).
+browser:
+	@command -v chromium >/dev/null || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+	        || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }; \
+	    else echo "chromium is missing: install it with 'sudo apt-get install -y chromium' (the dashboard test needs it)"; fi; }
+
 run: install  ## land data/ and materialize every asset on the embedded default (.chinook/)
 	$(BIN)/chinook run --source data
 
-test: install  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
+test: install browser  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
 	$(BIN)/python -m pytest
 
-dev: install  ## the Dagster UI and daemon (sensors, schedules) at http://127.0.0.1:3000
-	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/.chinook/dagster} $(BIN)/python -c "from chinook_platform.lib.dagster_home import ensure_dagster_home; ensure_dagster_home()"
-	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/.chinook/dagster} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+UI_PORT ?= 3000
+dev: install  ## the Dagster UI and daemon (sensors, automation, schedules) at http://127.0.0.1:$(UI_PORT)
+	DAGSTER_HOME=$$($(BIN)/python -m chinook_platform.lib.dagster_home) && export DAGSTER_HOME && \
+	exec $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 docs: install  ## dbt's documentation site for the warehouse, under $CHINOOK_HOME/dbt/target
 	$(BIN)/chinook docs

@@ -84,13 +84,37 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--daily", is_flag=True, help="Split invoices and their lines into one file per day.")
-def generate(scale: float, out: Path, seed: int, daily: bool) -> None:
-    """Write the Chinook tables as CSVs at any scale."""
+@click.option("--next-days", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Instead: N new days of sales after the data in --after, one file per day.")
+@click.option("--after", default="oltp", show_default=True,
+              help="With --next-days: a folder of Chinook CSVs, or 'oltp' for the OLTP database.")
+def generate(scale: float, out: Path, seed: int, daily: bool, next_days: int, after: str) -> None:
+    """Write the Chinook tables as CSVs at any scale (or the next days of sales)."""
+    if next_days:
+        _generate_next_days(out, next_days, after, seed)
+        return
     from chinook_platform.lib.generator import generate as generate_tables
 
     counts = generate_tables(out, scale=scale, seed=seed, daily=daily, progress=True)
     for name, count in counts.items():
         click.echo(f"{name:<12} {count:>12,}")
+
+
+def _generate_next_days(out: Path, days: int, after: str, seed: int) -> None:
+    from chinook_platform.lib import next_days
+
+    if after == "oltp":
+        from chinook_platform.lib.environment import oltp_schema, oltp_url
+        from chinook_platform.lib.oltp_database import create_oltp_engine
+
+        engine = create_oltp_engine(oltp_url(), schema=oltp_schema())
+        existing = next_days.existing_sales_in_oltp(engine)
+        engine.dispose()
+    else:
+        existing = next_days.existing_sales_in_folder(Path(after))
+    counts = next_days.generate_next_days(existing, out, days, seed=seed)
+    click.echo(f"{days} day(s) after {existing.last_day} into {out}: {counts['Invoice']} invoice(s) "
+               f"from id {existing.last_invoice_id + 1}, {counts['InvoiceLine']} line(s)")
 
 
 def _s3_client():  # noqa: ANN202

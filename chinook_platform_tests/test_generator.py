@@ -120,3 +120,38 @@ def test_the_daily_split_holds_the_same_rows_with_each_invoices_lines_on_its_day
 
 def read_file(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+
+
+def test_next_days_continue_a_folder_after_its_last_day_with_new_ids_and_its_customers_and_tracks(tmp_path):
+    from chinook_platform.lib.next_days import existing_sales_in_folder, generate_next_days
+
+    existing = existing_sales_in_folder(SAMPLE_DATA)
+    invoices = read(SAMPLE_DATA, "Invoice")
+    assert existing.last_day.isoformat() == max(r["InvoiceDate"] for r in invoices)[:10]
+    generate_next_days(existing, tmp_path / "a", days=3)
+    generate_next_days(existing, tmp_path / "b", days=3)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.csv"))
+    assert [f.as_posix() for f in files[:3]] == [f"Invoice/{d}.csv" for d in ("2025-12-28", "2025-12-29", "2025-12-30")]
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)  # deterministic
+    new_invoices, new_lines = read(tmp_path / "a", "Invoice"), read(tmp_path / "a", "InvoiceLine")
+    assert min(int(r["InvoiceId"]) for r in new_invoices) == 413
+    assert min(int(r["InvoiceLineId"]) for r in new_lines) == 2241
+    customers = {r["CustomerId"] for r in read(SAMPLE_DATA, "Customer")}
+    tracks = {r["TrackId"]: r["UnitPrice"] for r in read(SAMPLE_DATA, "Track")}
+    assert {r["CustomerId"] for r in new_invoices} <= customers
+    assert all(tracks[r["TrackId"]] == r["UnitPrice"] for r in new_lines)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for r in new_lines:
+        totals[r["InvoiceId"]] += Decimal(r["UnitPrice"]) * int(r["Quantity"])
+    assert {r["InvoiceId"]: Decimal(r["Total"]) for r in new_invoices} == dict(totals)
+
+
+def test_next_days_continue_the_oltp_database(tmp_path, oltp_engine):
+    from chinook_platform.lib.contract import TABLES as tables
+    from chinook_platform.lib.next_days import existing_sales_in_folder, existing_sales_in_oltp
+    from chinook_platform.lib.oltp_load import load_landed_file
+
+    for t in tables:
+        path = SAMPLE_DATA / f"{t.csv_name}.csv"
+        assert load_landed_file(oltp_engine, t, str(path), "v1", lambda p=path: p.open("rb")).status == "loaded"
+    assert existing_sales_in_oltp(oltp_engine) == existing_sales_in_folder(SAMPLE_DATA)

@@ -80,6 +80,19 @@ class LakeResource(dg.ConfigurableResource):
         return LakeStore(self.url)
 
 
+class ReportsResource(dg.ConfigurableResource):
+    """Where the dashboard is published besides ``$CHINOOK_HOME/reports``: an ``s3://bucket/prefix``, or nowhere."""
+
+    url: str = ""
+    s3_endpoint_url: str = ""  # for S3-compatible servers (MinIO, LocalStack, moto); empty means AWS
+    s3_region: str = "us-east-1"
+
+    def s3_client(self) -> Any:
+        from dagster_aws.s3 import S3Resource  # only when S3 is configured
+
+        return S3Resource(endpoint_url=self.s3_endpoint_url or None, region_name=self.s3_region).get_client()
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse dbt builds in: DuckDB by default, PostgreSQL or Amazon Redshift when configured.
 
@@ -146,6 +159,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         ),
         "landing_zone": LandingZoneResource(url=_from_env("CHINOOK_LANDING_URL", default_landing_url()), **s3_settings),
         "lake": LakeResource(url=_from_env("CHINOOK_LAKE_URL", default_lake_url()), **s3_settings),
+        "reports": ReportsResource(url=_from_env("CHINOOK_REPORTS_URL", ""), **s3_settings),
         "warehouse": WarehouseResource(
             **{field: _from_env(variable, default) for field, (variable, default) in warehouse_settings().items()},
             dbt_target_path=str(dbt_target_path()),

@@ -1,4 +1,4 @@
-"""The local Dagster instance folder (run history, event logs) under CHINOOK_HOME."""
+"""The local Dagster instance folder (run history, event logs) under CHINOOK_HOME, and its dagster.yaml."""
 
 from __future__ import annotations
 
@@ -7,14 +7,30 @@ from pathlib import Path
 
 from chinook_platform.lib.environment import chinook_home
 
-DAGSTER_YAML = """\
-# Written by chinook_platform on first use; edit freely.
+GENERATED = "# Written by chinook_platform; rewritten while this line is here (delete it to keep your own edits)."
+
+
+def dagster_yaml(cpus: int | None = None) -> str:
+    """The instance settings: runs start as soon as they are requested, up to one per core, and the OLTP and
+    warehouse writers take turns (pools of one: SQLite and DuckDB take a single writer)."""
+    runs = max(2, cpus or os.cpu_count() or 2)
+    return f"""\
+{GENERATED}
 telemetry:
   enabled: false
-# One OLTP writer at a time (the chinook_oltp pool): SQLite, the default, takes a single writer.
 concurrency:
+  # Requested runs start at once, up to one per core; more would only load the code side by side.
+  runs:
+    max_concurrent_runs: {runs}
+  # One writer per pool (chinook_oltp, chinook_warehouse) at a time; runs wait for the pool step by step.
   pools:
     default_limit: 1
+# The daemon looks for queued runs every second, not every five.
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
 # Under `dagster dev`, the daemon fails a run whose process has died, which gives back its pool slots
 # (`chinook run` itself frees the runs of its own killed processes before it starts).
 run_monitoring:
@@ -26,11 +42,17 @@ run_monitoring:
 
 
 def ensure_dagster_home() -> Path:
-    """Point DAGSTER_HOME at ``$CHINOOK_HOME/dagster`` unless it is set, and create it with a dagster.yaml."""
+    """Point DAGSTER_HOME at ``$CHINOOK_HOME/dagster`` unless it is set, and write its dagster.yaml."""
     home = Path(os.environ.get("DAGSTER_HOME") or chinook_home() / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    if not config.exists() or config.read_text().startswith(GENERATED):
+        wanted = dagster_yaml()
+        if not config.exists() or config.read_text() != wanted:
+            config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+if __name__ == "__main__":  # `make dev`: prints the instance folder it prepared
+    print(ensure_dagster_home())

@@ -108,6 +108,16 @@ def dbt_target_path() -> Path:
     return chinook_home() / "dbt" / "target"
 
 
+def reports_dir() -> Path:
+    """The dashboard and the read-only copy of the warehouse's analytics schema: ``$CHINOOK_HOME/reports``."""
+    return chinook_home() / "reports"
+
+
+def analytics_copy_path() -> Path:
+    """The DuckDB copy of the analytics schema that other programs read while runs write the warehouse."""
+    return reports_dir() / "warehouse_copy.duckdb"  # not analytics.duckdb: its catalog would shadow the schema
+
+
 def is_set(variable: str) -> bool:
     """True when the variable is set to a non-empty value (an empty value means: use the default)."""
     return bool(os.environ.get(variable))

@@ -149,19 +149,19 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 42, daily: bool = Fa
     return counts
 
 
-def _header(table_name: str) -> list[str]:
+def csv_header(table_name: str) -> list[str]:
     return [c.csv_name for c in TABLES_BY_CSV_NAME[table_name].columns]
 
 
-def _writer(stream: IO[str]) -> csv.writer:  # type: ignore[valid-type]
+def csv_writer(stream: IO[str]) -> csv.writer:  # type: ignore[valid-type]
     return csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
 
 
 def _write(table_name: str, out_dir: Path, rows: Iterator[list], bar: tqdm) -> None:
     written = 0
     with (out_dir / f"{table_name}.csv").open("w", encoding="utf-8", newline="") as stream:
-        writer = _writer(stream)
-        writer.writerow(_header(table_name))
+        writer = csv_writer(stream)
+        writer.writerow(csv_header(table_name))
         for written, row in enumerate(rows, 1):
             writer.writerow(["" if v is None else v for v in row])
             if written % 10_000 == 0:
@@ -261,7 +261,7 @@ def _lines_per_invoice(rng: random.Random, invoices: int, lines: int) -> list[in
     return counts
 
 
-def _money(cents: int) -> str:
+def money_text(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
@@ -293,10 +293,10 @@ def _write_invoices(out_dir: Path, seed: int, counts: dict[str, int], addresses:
                 price = 199 if video[track_id] else 99
                 quantity = 2 if rng.random() < 0.03 else 1
                 total += price * quantity
-                line_writer.writerow([invoice_line_id, index + 1, track_id, _money(price), quantity])
+                line_writer.writerow([invoice_line_id, index + 1, track_id, money_text(price), quantity])
             invoice_writer.writerow([index + 1, customer_id, f"{day.isoformat()} 00:00:00", billing.address,
                                      billing.city, billing.state or "", billing.country, billing.postal_code or "",
-                                     _money(total)])
+                                     money_text(total)])
             bar.update(1 + lines_per_invoice[index])
 
 
@@ -308,7 +308,7 @@ def _open_pair(files: ExitStack, out_dir: Path, day: date | None) -> tuple:
         else:
             (out_dir / table_name).mkdir(exist_ok=True)
             path = out_dir / table_name / f"{day.isoformat()}.csv"
-        writer = _writer(files.enter_context(path.open("w", encoding="utf-8", newline="")))
-        writer.writerow(_header(table_name))
+        writer = csv_writer(files.enter_context(path.open("w", encoding="utf-8", newline="")))
+        writer.writerow(csv_header(table_name))
         writers.append(writer)
     return tuple(writers)

@@ -1,51 +1,60 @@
-"""Which landed file versions a sensor has already requested runs for, kept in a small JSON cursor.
+"""Which landed file versions the landing sensor still has to request, kept in a small JSON cursor.
 
-The cursor holds a watermark (the newest ``last_modified`` handled) and the versions seen within a look-back
-window behind it. The window matters on S3, where a multipart upload carries the time it *started*: a large
-file can appear after smaller, newer ones. Files at the same timestamp, re-uploads (a new version of a key)
-and any number of objects are handled; the cursor's size is bounded by the files inside the window.
+A file version needs a run until the OLTP load log records it (loaded or rejected): the load log, not a time
+window, is the truth, so a file whose modification time is old (``cp -p``, ``rsync -a``, ``tar x``) or that
+``chinook run`` already loaded is judged by what was loaded. The cursor only remembers what was requested
+and has not reached the load log yet (the run is queued or running), so a tick does not request it twice;
+an entry that waits longer than ``RETRY_AFTER_SECONDS`` (its run failed before loading it) is requested again.
+It also remembers which unusable files it has reported, so each is reported once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chinook_platform.lib.landing_zone import LandedFile
 
-LOOKBACK_SECONDS = 3600.0
+RETRY_AFTER_SECONDS = 3600.0
 
 
 def version_id(landed: LandedFile) -> str:
-    """A short stable id of one version of one key (also the sensor's run key suffix)."""
+    """A short stable id of one version of one key."""
     return hashlib.sha1(f"{landed.key}\0{landed.version}".encode()).hexdigest()[:16]
 
 
 @dataclass
 class LandingCursor:
-    watermark: float = 0.0
-    seen: dict[str, float] = field(default_factory=dict)  # version_id -> last_modified
+    requested: dict[str, float] = field(default_factory=dict)  # version_id -> when its run was requested
+    reported: list[str] = field(default_factory=list)  # version ids of skipped files already reported
 
     @classmethod
     def parse(cls, text: str | None) -> LandingCursor:
         if not text:
             return cls()
         data = json.loads(text)
-        return cls(watermark=data["watermark"], seen=data["seen"])
+        return cls(requested=data.get("requested", {}), reported=data.get("reported", []))
 
     def dumps(self) -> str:
-        return json.dumps({"watermark": self.watermark, "seen": self.seen}, separators=(",", ":"))
+        return json.dumps({"requested": self.requested, "reported": self.reported}, separators=(",", ":"))
 
-    def new_files(self, files: list[LandedFile], limit: int) -> tuple[list[LandedFile], LandingCursor]:
-        """Up to ``limit`` file versions not seen yet, oldest first, and the cursor that records them."""
-        horizon = self.watermark - LOOKBACK_SECONDS
-        fresh = sorted(
-            (f for f in files if f.last_modified >= horizon and version_id(f) not in self.seen),
-            key=lambda f: (f.last_modified, f.key),
-        )[:limit]
-        seen = dict(self.seen)
-        seen.update((version_id(f), f.last_modified) for f in fresh)
-        watermark = max([self.watermark, *(f.last_modified for f in fresh)])
-        kept = {v: t for v, t in seen.items() if t >= watermark - LOOKBACK_SECONDS}
-        return fresh, LandingCursor(watermark, kept)
+    def pending(
+        self, files: list[LandedFile], is_loaded: Callable[[LandedFile], bool], now: float
+    ) -> tuple[list[LandedFile], LandingCursor]:
+        """The file versions to request now (not loaded, not requested within the retry window), and the cursor
+        that records them. Entries leave the cursor once loaded or no longer listed."""
+        listed = {version_id(f): f for f in files}
+        waiting = {v: at for v, at in self.requested.items() if v in listed and not is_loaded(listed[v])}
+        due = [
+            f for v, f in listed.items()
+            if not is_loaded(f) and (v not in waiting or now - waiting[v] >= RETRY_AFTER_SECONDS)
+        ]
+        waiting.update((version_id(f), now) for f in due)
+        return sorted(due, key=lambda f: f.key), LandingCursor(waiting, self.reported)
+
+    def not_reported(self, skipped: list[LandedFile]) -> tuple[list[LandedFile], LandingCursor]:
+        """The skipped files not reported before, and the cursor that remembers every file still skipped."""
+        new = [f for f in skipped if version_id(f) not in self.reported]
+        return new, LandingCursor(self.requested, sorted(version_id(f) for f in skipped))

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from chinook_platform.lib.contract import TABLES, Table
+from chinook_platform.lib.contract import LOAD_ID_COLUMN, TABLES, Table
 from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, load_log, quarantine
 
 OPEN_STATUSES = ("rejected", "awaiting_parent")
@@ -14,6 +14,12 @@ OPEN_STATUSES = ("rejected", "awaiting_parent")
 
 def row_count(conn: sa.Connection, table: Table) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(CONTRACT_TABLES[table.name])).scalar_one()
+
+
+def latest_load_id(conn: sa.Connection, table: Table) -> int:
+    """The newest load that inserted or changed a row of the table (0 when empty): it moves only when rows do."""
+    target = CONTRACT_TABLES[table.name]
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(target.c[LOAD_ID_COLUMN]), 0))).scalar_one()
 
 
 def row_counts(engine: sa.Engine) -> dict[str, int]:

@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import LOAD_ID_COLUMN, Column, ColumnType, Table
+from chinook_platform.lib.environment import analytics_copy_path
 from chinook_platform.lib.lake import LOADED_AT_COLUMN, LakeBatch
 
 BATCH_ID_COLUMN = "_batch_id"
@@ -75,6 +76,33 @@ class StagingWarehouse(Protocol):
     def query(self, sql: str) -> list[tuple]: ...
 
 
+class WarehouseLockedError(RuntimeError):
+    """The DuckDB file is held by another process: says which file, why, and what to do."""
+
+    def __init__(self, path: str, cause: Exception):
+        super().__init__(
+            f"The DuckDB warehouse {path} is locked by another process ({cause}). DuckDB lets one process "
+            "open a file for writing and no other process open it at the same time: a Dagster run writing the "
+            "warehouse holds it while it runs, and so does any program that has it open (the duckdb CLI, DBeaver, "
+            "a notebook). Close that program or wait for the run to finish. To read the numbers while runs write, "
+            f"open the read-only copy of the analytics schema instead (`duckdb -readonly {analytics_copy_path()}`, "
+            "refreshed by the analysis/warehouse_copy asset after every build), or use a PostgreSQL warehouse "
+            "(CHINOOK_WAREHOUSE_TARGET=postgres), which serves readers during runs."
+        )
+
+
+def connect_duckdb(path: str, read_only: bool = False, **config: object):  # noqa: ANN201
+    """A DuckDB connection; a file locked by another process raises WarehouseLockedError."""
+    import duckdb
+
+    try:
+        return duckdb.connect(path, read_only=read_only, config=config)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseLockedError(path, error) from error
+        raise
+
+
 class DuckDBStaging:
     """The embedded default: a DuckDB file. Rows arrive as a stream of Arrow batches, which DuckDB scans."""
 
@@ -85,12 +113,9 @@ class DuckDBStaging:
         self.schema = schema
 
     def _connect(self):  # noqa: ANN202
-
-        import duckdb
-
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # Staging tables promise no row order, and DuckDB loads in parallel when it need not keep one.
-        return duckdb.connect(self.path, config={"preserve_insertion_order": False})
+        return connect_duckdb(self.path, preserve_insertion_order=False)
 
     def loaded_batches(self, table: Table) -> set[str]:
         with self._connect() as con:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import boto3
 import dagster as dg
 import pytest
 
-from chinook_platform.defs.landing.sensors import MAX_RUNS_PER_TICK, landing_sensor
-from chinook_platform.defs.resources import LandingZoneResource
-from chinook_platform.lib.landing_cursor import LOOKBACK_SECONDS, LandingCursor
+from chinook_platform.defs.landing.sensors import landing_sensor
+from chinook_platform.defs.resources import LandingZoneResource, OltpDatabase
+from chinook_platform.lib.contract import table
+from chinook_platform.lib.landing_cursor import RETRY_AFTER_SECONDS, LandingCursor
 from chinook_platform.lib.landing_zone import LandedFile, S3LandingZone
+from chinook_platform.lib.oltp_load import load_landed_file
 from chinook_platform_tests.oltp.test_oltp_load import ARTISTS
 
 
@@ -19,30 +19,37 @@ def landed(key: str, version: str = "v1", at: float = 1_000_000.0) -> LandedFile
     return LandedFile(key=key, size=1, version=version, last_modified=at)
 
 
-def test_the_cursor_returns_each_version_once_including_ties_and_reuploads():
-    files = [landed("Artist.csv"), landed("Album.csv"), landed("Genre.csv")]  # one shared timestamp
-    fresh, cursor = LandingCursor().new_files(files, limit=10)
-    assert [f.key for f in fresh] == ["Album.csv", "Artist.csv", "Genre.csv"]
+def test_the_cursor_requests_what_the_load_log_lacks_once_and_again_after_the_retry_window():
+    files = [landed("Artist.csv"), landed("Album.csv", at=1.0), landed("Genre.csv")]  # an ancient mtime too
+    loaded: set[str] = {"Genre.csv"}
+    due, cursor = LandingCursor().pending(files, lambda f: f.key in loaded, now=100.0)
+    assert [f.key for f in due] == ["Album.csv", "Artist.csv"]
     cursor = LandingCursor.parse(cursor.dumps())
-    assert cursor.new_files(files, limit=10)[0] == []
-    reupload = landed("Artist.csv", "v2", at=1_000_050.0)
-    fresh, cursor = cursor.new_files([*files[1:], reupload], limit=10)
-    assert fresh == [reupload]
-    late_multipart = landed("Track.csv", at=1_000_050.0 - LOOKBACK_SECONDS / 2)  # started before newer files
-    assert cursor.new_files([*files, reupload, late_multipart], limit=10)[0] == [late_multipart]
+    assert cursor.pending(files, lambda f: f.key in loaded, now=110.0)[0] == []  # their run is pending
+    reupload = landed("Artist.csv", "v2")
+    due, cursor = cursor.pending([*files[1:], reupload], lambda f: f.key in loaded, now=120.0)
+    assert due == [reupload]  # a new version of a requested key
+    loaded |= {"Album.csv"}
+    due, cursor = cursor.pending([*files[1:], reupload], lambda f: f.key in loaded, now=100.0 + RETRY_AFTER_SECONDS)
+    assert due == [] and len(cursor.requested) == 1  # loaded versions leave the cursor
+    due, _ = cursor.pending([*files[1:], reupload], lambda f: f.key in loaded, now=121.0 + RETRY_AFTER_SECONDS)
+    assert due == [reupload]  # its run never loaded it: asked again
 
 
-def test_the_cursor_stays_correct_and_small_over_many_objects():
+def test_the_cursor_stays_small_once_files_are_loaded():
     files = [landed(f"InvoiceLine/{i:05d}.csv", at=1_000_000.0 + i) for i in range(5_000)]
-    cursor, requested = LandingCursor(), []
-    while True:
-        fresh, cursor = cursor.new_files(files, limit=MAX_RUNS_PER_TICK)
-        if not fresh:
-            break
-        requested += fresh
-        cursor = LandingCursor.parse(cursor.dumps())
-    assert [f.key for f in requested] == [f.key for f in files]  # each once, in order, none skipped
-    assert len(cursor.seen) <= LOOKBACK_SECONDS + 1  # only the look-back window is kept
+    due, cursor = LandingCursor().pending(files, lambda f: False, now=0.0)
+    assert len(due) == 5_000
+    due, cursor = LandingCursor.parse(cursor.dumps()).pending(files, lambda f: True, now=1.0)
+    assert due == [] and cursor.requested == {}
+
+
+def test_skipped_files_are_reported_once():
+    skipped = [landed("Employee.csv"), landed("notes.txt")]
+    new, cursor = LandingCursor().not_reported(skipped)
+    assert new == skipped
+    assert LandingCursor.parse(cursor.dumps()).not_reported(skipped)[0] == []
+    assert LandingCursor.parse(cursor.dumps()).not_reported([landed("Employee.csv", "v2")])[0] != []
 
 
 @pytest.fixture
@@ -52,8 +59,8 @@ def s3_landing(s3_endpoint: str, s3_bucket: str) -> tuple[LandingZoneResource, b
     return resource, client
 
 
-def tick(resource: LandingZoneResource, cursor: str | None) -> dg.SensorResult:
-    with dg.build_sensor_context(cursor=cursor, resources={"landing_zone": resource}) as context:
+def tick(resource: LandingZoneResource, cursor: str | None, oltp: OltpDatabase) -> dg.SensorResult:
+    with dg.build_sensor_context(cursor=cursor, resources={"landing_zone": resource, "oltp": oltp}) as context:
         return landing_sensor(context)
 
 
@@ -71,19 +78,31 @@ def test_s3_landing_zone_lists_reads_and_pages_past_a_thousand_objects(s3_landin
     assert zone.location("Artist.csv") == f"s3://{s3_bucket}/landing/Artist.csv"
 
 
-def test_the_sensor_requests_one_run_per_new_object_version(s3_landing, s3_bucket):
+def test_the_sensor_requests_one_run_for_the_new_object_versions_the_load_log_lacks(s3_landing, s3_bucket, tmp_path):
     resource, client = s3_landing
+    oltp = OltpDatabase(url=f"sqlite:///{tmp_path / 'oltp.sqlite'}")
     client.put_object(Bucket=s3_bucket, Key="landing/Artist.csv", Body=ARTISTS.encode())
     client.put_object(Bucket=s3_bucket, Key="landing/InvoiceLine/2021-01-01.csv", Body=b"InvoiceLineId\n")
     client.put_object(Bucket=s3_bucket, Key="landing/Employee.csv", Body=b"EmployeeId\n1\n")
-    first = tick(resource, None)
-    assert sorted(r.asset_selection[1].path[-1] for r in first.run_requests) == ["artist", "invoice_line"]
-    assert all("@" in r.run_key for r in first.run_requests)
-    assert tick(resource, first.cursor).run_requests == []  # nothing new: no runs
-    time.sleep(1.1)  # S3 timestamps have one-second resolution
+    first = tick(resource, None, oltp)
+    [request] = first.run_requests
+    assert {k.to_user_string() for k in request.asset_selection} == {
+        "landing/artist", "oltp/artist", "landing/invoice_line", "oltp/invoice_line"}
+    assert tick(resource, first.cursor, oltp).run_requests == []  # requested, not loaded yet: no second run
     client.put_object(Bucket=s3_bucket, Key="landing/Artist.csv", Body=(ARTISTS + "4,Alanis\n").encode())
-    client.put_object(Bucket=s3_bucket, Key="landing/InvoiceLine/2021-01-02.csv", Body=b"InvoiceLineId\n")
-    again = tick(resource, first.cursor)
-    assert sorted(r.tags["chinook/landed_file"] for r in again.run_requests) == [
-        "Artist.csv", "InvoiceLine/2021-01-02.csv"]
-    assert again.run_requests[0].run_key not in {r.run_key for r in first.run_requests}
+    [again] = tick(resource, first.cursor, oltp).run_requests
+    assert again.tags["chinook/landed_tables"] == "artist"
+    assert again.run_key != request.run_key
+
+
+def test_the_sensor_skips_what_the_load_log_holds(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "Artist.csv").write_text(ARTISTS)
+    oltp = OltpDatabase(url=f"sqlite:///{tmp_path / 'oltp.sqlite'}")
+    zone = LandingZoneResource(url=str(landing))
+    [landed_file] = zone.zone().list_files()
+    result = load_landed_file(oltp.engine(), table("Artist"), zone.zone().location("Artist.csv"),
+                              landed_file.version, lambda: (landing / "Artist.csv").open("rb"))
+    assert result.status == "loaded"
+    assert tick(zone, None, oltp).run_requests == []  # a fresh cursor: the load log decides

@@ -28,6 +28,8 @@ def build_lake_asset(table: Table) -> dg.AssetsDefinition:
         else:
             context.log.info(f"wrote {batch.rows} row(s) to {store.uri(table, batch.file)}")
         return dg.MaterializeResult(
+            # The newest batch: a new version only when an extract wrote rows.
+            data_version=dg.DataVersion(batches[-1].batch_id if batches else "empty"),
             metadata={
                 "dagster/row_count": sum(b.rows for b in batches),
                 "rows_extracted": batch.rows if batch else 0,

@@ -1,51 +1,75 @@
-"""The landing sensor: new or changed files in the landing zone (folder or S3) start the runs that load them."""
+"""The landing sensor: landed files that the OLTP load log does not hold yet start the run that loads them."""
+
+import hashlib
+import time
 
 import dagster as dg
 
-from chinook_platform.defs.resources import LandingZoneResource
-from chinook_platform.lib.contract import TABLES
+from chinook_platform.defs.resources import LandingZoneResource, OltpDatabase
+from chinook_platform.lib.contract import TABLES, Table
 from chinook_platform.lib.landing_cursor import LandingCursor, version_id
-from chinook_platform.lib.landing_zone import classify
+from chinook_platform.lib.landing_zone import LandedFile, classify
+from chinook_platform.lib.oltp_load import loaded_versions
 
-MAX_RUNS_PER_TICK = 200  # the rest wait for the next tick; the cursor does not move past them
+# What the run for a table's landed files does: take inventory and load. When the load changed rows, the OLTP
+# table's data version moves and the automation sensor carries the change on (lake, staging, dbt) in one more
+# run; when it changed nothing, nothing else runs.
+LAYERS_PER_RUN = ("landing", "oltp")
+
+
+def run_selection(tables: list[Table]) -> list[dg.AssetKey]:
+    return [dg.AssetKey([layer, t.name]) for t in tables for layer in LAYERS_PER_RUN]
 
 
 @dg.sensor(
     name="landing_sensor",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=10,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Watches the landing zone and requests one run per new or changed file version (run key: key and "
-        "version), materializing that table's landing and OLTP assets; files of unknown tables are logged "
-        "and skipped. Downstream layers follow by their automation conditions."
+        "Watches the landing zone and requests one run for every file version that the OLTP load log does not "
+        "hold yet, whatever its modification time: files landed together load in one run (parents before "
+        "children). Files of unknown tables are reported once and skipped. The lake, staging and dbt follow "
+        "by their automation conditions when a load changed rows."
     ),
-    asset_selection=dg.AssetSelection.groups("landing", "oltp"),
+    asset_selection=dg.AssetSelection.groups(*LAYERS_PER_RUN),
 )
-def landing_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZoneResource) -> dg.SensorResult:
+def landing_sensor(
+    context: dg.SensorEvaluationContext, landing_zone: LandingZoneResource, oltp: OltpDatabase
+) -> dg.SensorResult:
     cursor = LandingCursor.parse(context.cursor)
-    fresh, next_cursor = cursor.new_files(landing_zone.zone().list_files(), MAX_RUNS_PER_TICK)
-    run_requests = []
-    known = []
-    for landed in fresh:
+    zone = landing_zone.zone()
+    by_table: dict[str, list[LandedFile]] = {}
+    skipped: dict[str, tuple[LandedFile, str]] = {}
+    for landed in zone.list_files():
         target = classify(landed.key)
         if isinstance(target, str):
-            context.log.warning(target)
+            skipped[version_id(landed)] = (landed, target)
         else:
-            known.append((target, landed))
-    # Parents before children (the contract lists tables in foreign-key order): files landed together then
-    # load without rows waiting in quarantine for a parent that is only a few runs behind.
-    order = {t.name: i for i, t in enumerate(TABLES)}
-    for target, landed in sorted(known, key=lambda pair: (order[pair[0].name], pair[1].last_modified, pair[1].key)):
-        run_requests.append(
-            dg.RunRequest(
-                run_key=f"{landed.key}@{version_id(landed)}",
-                asset_selection=[dg.AssetKey(["landing", target.name]), dg.AssetKey(["oltp", target.name])],
-                tags={"chinook/landed_file": landed.key, "chinook/landed_version": landed.version},
-            )
-        )
-    if run_requests:
-        context.log.info(f"{len(run_requests)} new landed file version(s)")
-    return dg.SensorResult(run_requests=run_requests, cursor=next_cursor.dumps())
+            by_table.setdefault(target.name, []).append(landed)
+    new_skipped, cursor = cursor.not_reported([f for f, _ in skipped.values()])
+    for landed in new_skipped:
+        context.log.warning(skipped[version_id(landed)][1])
+
+    engine = oltp.engine()
+    loaded = {name: loaded_versions(engine, t) for t in TABLES if (name := t.name) in by_table}
+    due, cursor = cursor.pending(
+        [f for files in by_table.values() for f in files],
+        lambda f: (zone.location(f.key), f.version) in loaded[classify(f.key).name],  # type: ignore[union-attr]
+        now=time.time(),
+    )
+    if not due:
+        return dg.SensorResult(run_requests=[], cursor=cursor.dumps())
+    tables = [t for t in TABLES if any(classify(f.key) is t for f in due)]  # contract order: parents first
+    digest = hashlib.sha1("\n".join(sorted(version_id(f) for f in due)).encode()).hexdigest()[:16]
+    context.log.info(f"{len(due)} new landed file version(s) for {', '.join(t.name for t in tables)}")
+    request = dg.RunRequest(
+        # Unique per attempt: a file requested again after RETRY_AFTER_SECONDS gets a new run.
+        run_key=f"landed-{digest}-{cursor.requested[version_id(due[0])]:.0f}",
+        asset_selection=run_selection(tables),
+        tags={"chinook/landed_files": str(len(due)), "chinook/landed_tables": ",".join(t.name for t in tables),
+              "chinook/landed_file": due[0].key},
+    )
+    return dg.SensorResult(run_requests=[request], cursor=cursor.dumps())
 
 
 @dg.definitions

@@ -85,11 +85,16 @@ def build_oltp_asset(table: Table) -> dg.AssetsDefinition:
             count = oltp_status.row_count(conn, table)
             open_quarantine = sum(oltp_status.open_quarantine_counts(conn, table).values())
             rows = oltp_status.preview(conn, table)
+            latest_load = oltp_status.latest_load_id(conn, table)
         return dg.MaterializeResult(
+            # Moves only when a load inserted or changed rows: a load that changed nothing leaves the layers
+            # below alone (their automation reacts to data versions, not to runs).
+            data_version=dg.DataVersion(f"load-{latest_load}"),
             metadata={
                 "dagster/row_count": count,
                 **_load_metadata(results),
                 "quarantine_open": open_quarantine,
+                "latest_load_id": latest_load,
                 "loads": _records_table(
                     [{"file": r.source_file, "status": r.status, "read": r.rows_read, "inserted": r.rows_inserted,
                       "updated": r.rows_updated, "unchanged": r.rows_unchanged,

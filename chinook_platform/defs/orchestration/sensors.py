@@ -6,8 +6,11 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     name="chinook_automation",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="Requests the lake, staging and warehouse assets whose parents have changed (eager conditions).",
+    minimum_interval_seconds=10,
+    description=(
+        "Requests the assets whose parents' data changed (eager conditions on data versions): the dbt models "
+        "downstream of staging tables that got rows, and OLTP tables whose rows may wait for a parent."
+    ),
 )
 
 

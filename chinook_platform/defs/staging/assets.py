@@ -5,7 +5,7 @@ import dagster as dg
 from chinook_platform.defs.resources import LakeResource, WarehouseResource
 from chinook_platform.lib.contract import TABLES, Table
 from chinook_platform.lib.environment import warehouse_kind
-from chinook_platform.lib.warehouse_staging import load_new_batches
+from chinook_platform.lib.warehouse_staging import LEDGER, load_new_batches
 
 WAREHOUSE_POOL = "chinook_warehouse"  # DuckDB, the default, takes one writer at a time
 
@@ -34,7 +34,13 @@ def build_staging_asset(table: Table) -> dg.AssetsDefinition:
         )
         for batch, rows in loaded:
             context.log.info(f"loaded {rows} row(s) of {batch.file} into {staging.schema}.{table.name}")
+        [newest] = staging.query(
+            f"select max(batch_id), max(loaded_at) from {staging.schema}.{LEDGER} where table_name = '{table.name}'"
+        )
         return dg.MaterializeResult(
+            # The newest batch in the ledger and when it was loaded: a new version only when a batch was loaded
+            # (again, if the warehouse was rebuilt), so dbt reacts to new rows, not to runs.
+            data_version=dg.DataVersion(f"{newest[0]}@{newest[1]}" if newest[0] else "empty"),
             metadata={
                 "dagster/row_count": staging.row_count(table),
                 "batches_loaded": len(loaded),

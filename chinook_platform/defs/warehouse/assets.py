@@ -5,16 +5,19 @@ dbt sources are the staging tables, mapped to the ``["staging", <table>]`` asset
 """
 
 from collections.abc import Iterator, Mapping
+from functools import cached_property
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from chinook_platform.defs.resources import WarehouseResource
 from chinook_platform.defs.staging.assets import WAREHOUSE_POOL
 from chinook_platform.defs.warehouse.project import DBT_EXECUTABLE, warehouse_dbt_project
 from chinook_platform.lib.environment import warehouse_kind
+from chinook_platform.lib.warehouse_tables import describe_models
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -35,36 +38,57 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
     @staticmethod
     def _group(node: Mapping[str, Any]) -> str:
-        return "marts" if node["name"].startswith("mart_") else "warehouse"
+        return {"mart": "marts", "kpi": "analysis"}.get(node["name"].split("_")[0], "warehouse")
+
+
+class WarehouseDbt(DbtCliResource):
+    """dbt as dagster-dbt runs it, knowing its version without asking: ``dbt_executable`` is the dbt installed beside
+    this Python, so its version is the installed dbt-core's. (dagster-dbt otherwise starts ``dbt --version`` once per
+    run to find it: 2.7 s before every build.)"""
+
+    @cached_property
+    def _cli_version(self) -> Any:
+        from packaging.version import parse
+
+        return parse(version("dbt-core"))
 
 
 @dbt_assets(
     manifest=warehouse_dbt_project().manifest_path,
     project=warehouse_dbt_project(),
-    dagster_dbt_translator=WarehouseTranslator(),
+    # Every dbt test is an asset check: the sources' tests check the staging assets.
+    dagster_dbt_translator=WarehouseTranslator(DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)),
     pool=WAREHOUSE_POOL,
 )
 def warehouse_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, dbt: WarehouseDbt, warehouse: WarehouseResource
 ) -> Iterator[Any]:
     """``dbt build`` of the selected models: staging views, dimensions, incremental facts and marts."""
     warehouse.export_dbt_environment()
-    # Row counts come from our own query once dbt has exited: dagster-dbt's fetch_row_counts() keeps the dbt
-    # adapter's DuckDB connection open in this process, which then refuses every other connection to the file.
+    # Row counts, column types and previews come from our own queries once dbt has exited: dagster-dbt's
+    # fetch_row_counts() and fetch_column_metadata() keep the dbt adapter's DuckDB connection open in this
+    # process, which then refuses every other connection to the file.
     # One target folder per home, not one per invocation: dbt finds its own partial-parse state there next run.
     events = list(dbt.cli(["build"], context=context, target_path=Path(warehouse.dbt_target_path)).stream())
-    staging = warehouse.staging()
+    models = {e.output_name: context.asset_key_for_output(e.output_name).path[-1]
+              for e in events if isinstance(e, dg.Output)}
+    descriptions = {key.path[-1]: _column_descriptions(spec) for key, spec in context.assets_def.specs_by_key.items()}
+    described = describe_models(warehouse.staging(), warehouse.analytics_schema, sorted(set(models.values())),
+                                descriptions)
     for event in events:
         if isinstance(event, dg.Output):
-            model = context.asset_key_for_output(event.output_name).path[-1]
-            [(rows,)] = staging.query(f"select count(*) from {warehouse.analytics_schema}.{model}")
-            event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+            event = event.with_metadata({**event.metadata, **described[models[event.output_name]]})
         yield event
+
+
+def _column_descriptions(spec: dg.AssetSpec) -> dict[str, str]:
+    schema = spec.metadata.get("dagster/column_schema")
+    return {c.name: c.description for c in schema.columns if c.description} if schema else {}
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[warehouse_dbt_models],
-        resources={"dbt": DbtCliResource(project_dir=warehouse_dbt_project(), dbt_executable=DBT_EXECUTABLE)},
+        resources={"dbt": WarehouseDbt(project_dir=warehouse_dbt_project(), dbt_executable=DBT_EXECUTABLE)},
     )

@@ -1,4 +1,6 @@
 -- Each invoice's total equals the sum of its line amounts.
+-- An asset check of fct_invoice in Dagster (it reads several models; dagster-dbt attaches it by this ref).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_invoice'}}}) }}
 with lines as (
 
     select invoice_id, sum(line_amount) as lines_total

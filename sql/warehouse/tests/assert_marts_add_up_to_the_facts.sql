@@ -1,4 +1,6 @@
 -- Monthly, country, genre and artist revenue each add up to the revenue in the facts.
+-- An asset check of fct_invoice_line in Dagster (it reads several models; dagster-dbt attaches it by this ref).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_invoice_line'}}}) }}
 with facts as (
 
     select sum(line_amount) as revenue from {{ ref('fct_invoice_line') }}

@@ -1,0 +1,35 @@
+{# One row: the numbers a dashboard opens with, over every invoice in the warehouse. #}
+with invoices as (
+
+    select * from {{ ref('fct_invoice') }}
+
+),
+
+totals as (
+
+    select
+        sum(total) as revenue,
+        count(*) as invoices,
+        count(distinct customer_id) as customers,
+        sum(quantity) as units,
+        min(invoice_date) as first_invoice_at,
+        max(invoice_date) as last_invoice_at
+    from invoices
+
+),
+
+final as (
+
+    select
+        revenue,
+        invoices,
+        customers,
+        units,
+        cast(revenue / nullif(invoices, 0) as numeric(12, 2)) as average_invoice_value,
+        cast(first_invoice_at as date) as first_invoice_date,
+        cast(last_invoice_at as date) as last_invoice_date
+    from totals
+
+)
+
+select * from final

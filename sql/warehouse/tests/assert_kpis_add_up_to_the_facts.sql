@@ -1,0 +1,45 @@
+-- Revenue and units of every KPI model that covers all sales add up to the facts'; the top lists do not exceed them.
+-- An asset check of kpi_headline in Dagster (it reads several models; dagster-dbt attaches it by this ref).
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_headline'}}}) }}
+with facts as (
+
+    select
+        sum(line_amount) as revenue,
+        sum(quantity) as units
+    from {{ ref('fct_invoice_line') }}
+
+),
+
+kpis as (
+
+    select 'monthly' as kpi, sum(revenue) as revenue, sum(units) as units from {{ ref('kpi_monthly_revenue') }}
+    union all
+    select 'genre', sum(revenue), sum(units) from {{ ref('kpi_genre_sales') }}
+    union all
+    select 'media_type', sum(revenue), sum(units) from {{ ref('kpi_media_type_sales') }}
+    union all
+    select 'country', sum(revenue), sum(units) from {{ ref('kpi_country_sales') }}
+    union all
+    select 'segment', sum(revenue), (select units from facts) from {{ ref('kpi_customer_segments') }}
+    union all
+    select 'headline', revenue, units from {{ ref('kpi_headline') }}
+
+),
+
+top_lists as (
+
+    select 'artist' as kpi, sum(revenue) as revenue, sum(units) as units from {{ ref('kpi_artist_sales') }}
+    union all
+    select 'customer', sum(lifetime_value), 0 from {{ ref('kpi_top_customers') }}
+
+)
+
+select kpis.kpi
+from kpis
+cross join facts
+where kpis.revenue <> facts.revenue or kpis.units <> facts.units
+union all
+select top_lists.kpi
+from top_lists
+cross join facts
+where top_lists.revenue > facts.revenue or top_lists.units > facts.units
