@@ -1,166 +1,260 @@
-"""``chinook``: the platform's command line (generate data, land files, run the pipeline, show status)."""
+"""``chinook``: the platform's command line (generate data, land files, run the pipeline, show status, dbt).
+
+Only ``run`` (and ``dbt``/``docs``) import Dagster or dbt; every other command reads its settings from the
+environment directly and starts in a fraction of a second.
+"""
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
+import click
+
+# Exit codes (also in the README and `chinook --help`).
+EXIT_OK = 0  # everything landed loaded and every ERROR-severity check passed
+EXIT_RUN_FAILED = 1  # an asset or check raised: the run failed
+EXIT_USAGE = 2  # a bad argument or option (click's own code for usage errors)
+EXIT_CHECK_FAILED = 3  # an ERROR-severity check failed
+EXIT_BAD_INPUT = 4  # a landed file was rejected or rows are quarantined (as --fail-on says)
+EXIT_UNAVAILABLE = 5  # a database, S3 or a file could not be reached, opened or locked
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
+
+EXIT_CODES_HELP = f"""\b
+Exit codes:
+  {EXIT_OK}  everything landed loaded and every ERROR check passed
+  {EXIT_RUN_FAILED}  the run failed (an asset or a check raised)
+  {EXIT_USAGE}  usage error (bad option, no asset matches --select)
+  {EXIT_CHECK_FAILED}  an ERROR-severity check failed
+  {EXIT_BAD_INPUT}  a landed file was rejected (or rows quarantined, with --fail-on quarantine)
+  {EXIT_UNAVAILABLE}  a database, S3 or the DuckDB file could not be reached or is locked
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C, SIGTERM)
+"""
 
 
-def _generate(args: argparse.Namespace) -> int:
-    if args.next_days:
-        return _generate_next_days(args)
-    from chinook_platform.lib.generator import generate
+class UnavailableError(click.ClickException):
+    """A service or file the command needs is not there: one line naming the cause and the fix."""
 
-    counts = generate(Path(args.out), scale=args.scale, seed=args.seed, daily=args.daily, progress=True)
+    exit_code = EXIT_UNAVAILABLE
+
+
+class ChinookGroup(click.Group):
+    """Turns the errors a user can fix into one line (``--debug`` shows the traceback)."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as error:
+            if ctx.meta.get("chinook.debug"):
+                raise
+            from chinook_platform.lib.errors import explain_exception
+
+            explanation = explain_exception(error)
+            if explanation:
+                raise UnavailableError(explanation) from error
+            click.echo(f"Error: {type(error).__name__}: {error}".splitlines()[0], err=True)
+            click.echo("(run `chinook --debug ...` for the traceback)", err=True)
+            ctx.exit(EXIT_RUN_FAILED)
+
+
+@click.group(cls=ChinookGroup, epilog=EXIT_CODES_HELP,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="chinook_platform", prog_name="chinook")
+@click.option("--debug", is_flag=True, envvar="CHINOOK_DEBUG", help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Chinook Platform: generate Chinook data, land it, run the pipeline, show what loaded.
+
+    \b
+    Settings come from the environment (see .env.example); state lives under $CHINOOK_HOME (.chinook).
+    Shell completion: eval "$(_CHINOOK_COMPLETE=bash_source chinook)" (zsh_source, fish_source).
+    """
+    ctx.meta["chinook.debug"] = debug
+
+
+@cli.command()
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Scale factor; 1 = Chinook's own row counts (must be positive).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--daily", is_flag=True, help="Split invoices and their lines into one file per day.")
+@click.option("--next-days", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Instead: N new days of sales after the data in --after, one file per day.")
+@click.option("--after", default="oltp", show_default=True,
+              help="With --next-days: a folder of Chinook CSVs, or 'oltp' for the OLTP database.")
+def generate(scale: float, out: Path, seed: int, daily: bool, next_days: int, after: str) -> None:
+    """Write the Chinook tables as CSVs at any scale (or the next days of sales)."""
+    if next_days:
+        _generate_next_days(out, next_days, after, seed)
+        return
+    from chinook_platform.lib.generator import generate as generate_tables
+
+    counts = generate_tables(out, scale=scale, seed=seed, daily=daily, progress=True)
     for name, count in counts.items():
-        print(f"{name:<12} {count:>12,}")
-    return 0
+        click.echo(f"{name:<12} {count:>12,}")
 
 
-def _generate_next_days(args: argparse.Namespace) -> int:
+def _generate_next_days(out: Path, days: int, after: str, seed: int) -> None:
     from chinook_platform.lib import next_days
 
-    if args.after == "oltp":
-        from chinook_platform.defs.resources import resolved_resource
+    if after == "oltp":
+        from chinook_platform.lib.environment import oltp_schema, oltp_url
+        from chinook_platform.lib.oltp_database import create_oltp_engine
 
-        with resolved_resource("oltp") as oltp:
-            existing = next_days.existing_sales_in_oltp(oltp.engine())
+        engine = create_oltp_engine(oltp_url(), schema=oltp_schema())
+        existing = next_days.existing_sales_in_oltp(engine)
+        engine.dispose()
     else:
-        existing = next_days.existing_sales_in_folder(Path(args.after))
-    counts = next_days.generate_next_days(existing, Path(args.out), args.next_days, seed=args.seed)
-    print(f"{args.next_days} day(s) after {existing.last_day} into {args.out}: {counts['Invoice']} invoice(s) "
-          f"from id {existing.last_invoice_id + 1}, {counts['InvoiceLine']} line(s)")
-    return 0
+        existing = next_days.existing_sales_in_folder(Path(after))
+    counts = next_days.generate_next_days(existing, out, days, seed=seed)
+    click.echo(f"{days} day(s) after {existing.last_day} into {out}: {counts['Invoice']} invoice(s) "
+               f"from id {existing.last_invoice_id + 1}, {counts['InvoiceLine']} line(s)")
 
 
-def _land(args: argparse.Namespace) -> int:
-    from chinook_platform.defs.resources import resolved_resource
+def _s3_client():  # noqa: ANN202
+    import boto3
+
+    from chinook_platform.lib import environment
+
+    return boto3.client("s3", endpoint_url=environment.s3_endpoint_url() or None,
+                        region_name=environment.s3_region())
+
+
+def land_folder(source: Path, to: str | None) -> int:
+    """Copy a folder's CSVs into the landing zone, with a progress bar in bytes; returns the files landed."""
+    from tqdm import tqdm
+
+    from chinook_platform.lib import environment
     from chinook_platform.lib.landing_zone import classify, iter_csv_files, landing_zone_at
 
-    source = Path(args.source)
-    with resolved_resource("landing_zone") as landing:
-        url = args.to or landing.url
-        zone = landing_zone_at(url, landing.s3_client() if url.startswith("s3://") else None)
+    url = to or environment.landing_url()
+    zone = landing_zone_at(url, _s3_client() if url.startswith("s3://") else None)
     files = list(iter_csv_files(source))
     if not files:
-        print(f"no CSV files under {source}", file=sys.stderr)
-        return 1
-    for path in tqdm(files, desc=f"landing into {zone.url}", unit="file", disable=None):
-        key = path.relative_to(source).as_posix()
-        target = classify(key)
-        if isinstance(target, str):
-            tqdm.write(f"warning: {target}", file=sys.stderr)
-        zone.upload(path, key)
-    print(f"landed {len(files)} file(s) into {zone.url}")
-    return 0
+        raise click.UsageError(f"no CSV files under {source}: point at a folder of Chinook CSVs, e.g. data/")
+    with tqdm(total=sum(p.stat().st_size for p in files), desc=f"landing into {zone.url}", unit="B",
+              unit_scale=True, disable=None, file=sys.stderr) as progress:
+        for path in files:
+            key = path.relative_to(source).as_posix()
+            target = classify(key)
+            if isinstance(target, str):
+                tqdm.write(f"warning: {target}", file=sys.stderr)
+            zone.upload(path, key)
+            progress.update(path.stat().st_size)
+    click.echo(f"landed {len(files)} file(s) into {zone.url}")
+    return len(files)
 
 
-def _run(args: argparse.Namespace) -> int:
-    from chinook_platform.lib.dagster_home import ensure_dagster_home
-
-    if args.source:
-        status = _land(argparse.Namespace(source=args.source, to=None))
-        if status:
-            return status
-    dagster_home = ensure_dagster_home()
-    import dagster as dg
-
-    from chinook_platform.definitions import defs
-
-    definitions = defs()
-    job = definitions.resolve_implicit_global_asset_job_def()
-    selection = dg.AssetSelection.from_coercible(args.select or "*")
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=list(selection.resolve(definitions.resolve_asset_graph())),
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            raise_on_error=False,
-        )
-    _summary(argparse.Namespace())
-    outcome = "succeeded" if result.success else "FAILED"
-    print(f"\ndagster run {result.run_id} {outcome}; history in {dagster_home} (browse it with `make dev`)")
-    return 0 if result.success else 1
+@cli.command()
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--to", help="Landing zone (default: $CHINOOK_LANDING_URL or $CHINOOK_HOME/landing).")
+def land(source: Path, to: str | None) -> None:
+    """Copy a folder of CSVs into the landing zone."""
+    land_folder(source, to)
 
 
-def _summary(_args: argparse.Namespace) -> int:
-    from chinook_platform.defs.resources import resolved_resource
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("--source", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Land this folder first (e.g. data/).")
+@click.option("--select", help="Asset selection, e.g. 'oltp/invoice+' or 'group:marts' (default: everything).")
+@click.option("--fail-on", type=click.Choice(["rejected", "quarantine", "never"]), default="rejected",
+              show_default=True, help="Bad input that makes the exit code 4: a rejected file, also quarantined "
+              "rows, or never.")
+@click.option("-v", "--verbose", is_flag=True, help="Print Dagster's and dbt's full logs (default: to a log file).")
+def run(source: Path | None, select: str | None, fail_on: str, verbose: bool) -> None:
+    """Land a folder (optional) and materialize the asset graph, printing one line per asset and a summary."""
+    from chinook_platform.lib import preflight
+
+    if source:
+        land_folder(source, None)
+    preflight.check_services()
+    from chinook_platform import run_console
+
+    raise SystemExit(run_console.run_pipeline(select=select, fail_on=fail_on, verbose=verbose))
+
+
+@cli.command()
+def summary() -> None:
+    """Rows per OLTP table, open quarantine and rejected files."""
     from chinook_platform.lib import oltp_status
-    from chinook_platform.lib.contract import TABLES
+    from chinook_platform.lib.environment import oltp_schema, oltp_url
+    from chinook_platform.lib.oltp_database import create_oltp_engine
 
-    with resolved_resource("oltp") as oltp:
-        engine = oltp.engine()
-    with engine.connect() as conn:
-        counts = {t.name: oltp_status.row_count(conn, t) for t in TABLES}
-        quarantined = oltp_status.open_quarantine_counts(conn)
-        rejected = oltp_status.rejected_files(conn)
-    print(f"\nOLTP database: {engine.url.render_as_string(hide_password=True)}")
-    print(f"{'table':<14}{'rows':>10}{'quarantined':>13}{'awaiting parent':>17}")
-    for t in TABLES:
-        print(f"{t.name:<14}{counts[t.name]:>10,}{quarantined.get((t.name, 'rejected'), 0):>13,}"
-              f"{quarantined.get((t.name, 'awaiting_parent'), 0):>17,}")
-    for r in rejected:
-        print(f"rejected file: {r['source_file']}: {r['error']}")
-    return 0
+    engine = create_oltp_engine(oltp_url(), schema=oltp_schema())
+    try:
+        for line in oltp_status.summary_lines(engine):
+            click.echo(line)
+    finally:
+        engine.dispose()
 
 
-def _schema_sql(_args: argparse.Namespace) -> int:
+def _dbt(args: list[str]) -> int:
+    """dbt on the warehouse project (``sql/warehouse``) with this home's DuckDB path, target folder and log."""
+    import subprocess
+
+    from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, dbt_environment, dbt_target_path
+
+    target = dbt_target_path()
+    target.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, **dbt_environment(), "DBT_PROJECT_DIR": str(WAREHOUSE_PROJECT_DIR),
+                   "DBT_PROFILES_DIR": str(WAREHOUSE_PROJECT_DIR), "DBT_TARGET_PATH": str(target),
+                   "DBT_LOG_PATH": str(target)}
+    return subprocess.run([str(Path(sys.executable).with_name("dbt")), *args], env=environment, check=False).returncode
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dbt(args: tuple[str, ...]) -> None:
+    """Run dbt on the warehouse project with this home's settings, e.g. `chinook dbt debug`.
+
+    The project and profiles are sql/warehouse, the DuckDB path and target folder are this CHINOOK_HOME's, from
+    any working directory.
+    """
+    raise SystemExit(_dbt([*args]))
+
+
+@cli.command()
+def docs() -> None:
+    """Generate dbt's documentation site for the warehouse and say where it is."""
+    from chinook_platform.lib.environment import dbt_target_path
+
+    status = _dbt(["docs", "generate", "--quiet"])
+    if status:
+        raise SystemExit(status)
+    click.echo(f"dbt docs: {dbt_target_path() / 'index.html'} (to browse it: chinook dbt docs serve --port 8081)")
+
+
+@cli.command()
+def contract() -> None:
+    """Print the CSV table contract as a Markdown table."""
+    from chinook_platform.lib.contract import contract_markdown
+
+    click.echo(contract_markdown())
+
+
+@cli.command("schema-sql")
+def schema_sql() -> None:
+    """Print the PostgreSQL DDL of the OLTP schema."""
     from chinook_platform.lib.oltp_schema import render_postgres_ddl
 
     sys.stdout.write(render_postgres_ddl())
-    return 0
-
-
-def _contract(_args: argparse.Namespace) -> int:
-    from chinook_platform.lib.contract import contract_markdown
-
-    print(contract_markdown())
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chinook", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    generate = commands.add_parser("generate", help="write the Chinook tables as CSVs at any scale")
-    generate.add_argument("--scale", type=float, default=1.0, help="1 = Chinook's own row counts (default)")
-    generate.add_argument("--out", required=True, help="output folder")
-    generate.add_argument("--seed", type=int, default=42)
-    generate.add_argument("--daily", action="store_true", help="split invoices and lines into one file per day")
-    generate.add_argument("--next-days", type=int, default=0, metavar="N",
-                          help="instead: N new days of sales after the data in --after, one file per day")
-    generate.add_argument("--after", default="oltp",
-                          help="with --next-days: a folder of Chinook CSVs, or 'oltp' for the OLTP database (default)")
-    generate.set_defaults(handler=_generate)
-
-    land = commands.add_parser("land", help="copy a folder of CSVs into the landing zone")
-    land.add_argument("source", help="folder of CSV files (e.g. data/)")
-    land.add_argument("--to", help="landing zone (default: $CHINOOK_LANDING_URL or .chinook/landing)")
-    land.set_defaults(handler=_land)
-
-    run = commands.add_parser("run", help="land a folder (optional) and materialize the asset graph")
-    run.add_argument("--source", help="land this folder first (e.g. data/)")
-    run.add_argument("--select", help="asset selection (default: everything)")
-    run.set_defaults(handler=_run)
-
-    summary = commands.add_parser("summary", help="rows per table, quarantine and rejected files")
-    summary.set_defaults(handler=_summary)
-
-    contract = commands.add_parser("contract", help="print the CSV table contract as a Markdown table")
-    contract.set_defaults(handler=_contract)
-
-    schema_sql = commands.add_parser("schema-sql", help="print the PostgreSQL DDL of the OLTP schema")
-    schema_sql.set_defaults(handler=_schema_sql)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.handler(args)
+    """The ``chinook`` entry point; returns the exit code."""
+    try:
+        cli.main(args=argv, prog_name="chinook", standalone_mode=True)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return EXIT_OK
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
+

@@ -5,10 +5,16 @@ Per layer, in one place: how fresh it must stay (freshness policies) and how it 
 to the marts without a big job).
 """
 
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
+
+# The Beta/Preview notices of the Dagster APIs used below (source code references, map_resolved_asset_specs,
+# AssetSelection's include_sources) are the library's own noise, printed on every load: not the user's to act on.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 # Chinook's data arrives daily: a layer is late after a day and stale after two.
 LAYER_FRESHNESS: dict[str, dg.FreshnessPolicy] = {

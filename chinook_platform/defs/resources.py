@@ -9,14 +9,15 @@ from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
-from dagster_aws.s3 import S3Resource
 
 from chinook_platform.lib.environment import (
+    dbt_environment,
+    dbt_target_path,
     default_lake_url,
     default_landing_url,
     default_oltp_url,
-    default_warehouse_path,
     is_set,
+    warehouse_settings,
 )
 from chinook_platform.lib.lake import LakeStore, s3_client, s3_filesystem
 from chinook_platform.lib.landing_zone import LandingZone, landing_zone_at
@@ -59,6 +60,8 @@ class LandingZoneResource(dg.ConfigurableResource):
 
     def s3_client(self) -> Any:
         """A boto3 S3 client made by dagster-aws's S3Resource (credentials: the usual AWS chain)."""
+        from dagster_aws.s3 import S3Resource  # only when S3 is configured: dagster_aws takes seconds to import
+
         return S3Resource(endpoint_url=self.s3_endpoint_url or None, region_name=self.s3_region).get_client()
 
     def zone(self) -> LandingZone:
@@ -87,6 +90,8 @@ class ReportsResource(dg.ConfigurableResource):
     s3_region: str = "us-east-1"
 
     def s3_client(self) -> Any:
+        from dagster_aws.s3 import S3Resource  # only when S3 is configured
+
         return S3Resource(endpoint_url=self.s3_endpoint_url or None, region_name=self.s3_region).get_client()
 
 
@@ -112,11 +117,11 @@ class WarehouseResource(dg.ConfigurableResource):
     redshift_iam_role: str = ""
     staging_schema: str = "staging"
     analytics_schema: str = "analytics"
+    dbt_target_path: str = ""  # dbt's artifacts and log for this home (default $CHINOOK_HOME/dbt/target)
 
     def export_dbt_environment(self) -> None:
         """Hand these settings to dbt, whose profiles.yml reads them from its environment."""
-        for field, (variable, _) in warehouse_settings().items():
-            os.environ[variable] = str(getattr(self, field))
+        os.environ.update(dbt_environment({field: getattr(self, field) for field in warehouse_settings()}))
         # Automation builds dbt models in subsets as their parents arrive: run only the tests whose parents are
         # all in the subset (dbt's default would also run, and fail, relationships to models not built yet).
         os.environ["DBT_INDIRECT_SELECTION"] = "cautious"
@@ -159,10 +164,10 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "landing_zone": LandingZoneResource(url=_from_env("CHINOOK_LANDING_URL", default_landing_url()), **s3_settings),
         "lake": LakeResource(url=_from_env("CHINOOK_LAKE_URL", default_lake_url()), **s3_settings),
         "reports": ReportsResource(url=_from_env("CHINOOK_REPORTS_URL", ""), **s3_settings),
-        "warehouse": WarehouseResource(**{
-            field: _from_env(variable, default)
-            for field, (variable, default) in warehouse_settings().items()
-        }),
+        "warehouse": WarehouseResource(
+            **{field: _from_env(variable, default) for field, (variable, default) in warehouse_settings().items()},
+            dbt_target_path=str(dbt_target_path()),
+        ),
     }
 
 
@@ -171,28 +176,6 @@ def resolved_resource(name: str) -> Iterator[Any]:
     """A resource with its ``dg.EnvVar`` settings resolved, for use outside a Dagster run (the CLI)."""
     with build_resources()[name].process_config_and_initialize_cm() as resource:
         yield resource
-
-
-def warehouse_settings() -> dict[str, tuple[str, str]]:
-    """Each warehouse setting, the environment variable that overrides it (dbt's profiles.yml reads the same
-    variables), and its default."""
-    return {
-        "target": ("CHINOOK_WAREHOUSE_TARGET", "duckdb"),
-        "duckdb_path": ("CHINOOK_WAREHOUSE_DUCKDB_PATH", default_warehouse_path()),
-        "pg_host": ("CHINOOK_WAREHOUSE_PG_HOST", "127.0.0.1"),
-        "pg_port": ("CHINOOK_WAREHOUSE_PG_PORT", "5432"),
-        "pg_user": ("CHINOOK_WAREHOUSE_PG_USER", "postgres"),
-        "pg_password": ("CHINOOK_WAREHOUSE_PG_PASSWORD", ""),
-        "pg_dbname": ("CHINOOK_WAREHOUSE_PG_DBNAME", "postgres"),
-        "redshift_host": ("CHINOOK_REDSHIFT_HOST", ""),
-        "redshift_port": ("CHINOOK_REDSHIFT_PORT", "5439"),
-        "redshift_user": ("CHINOOK_REDSHIFT_USER", ""),
-        "redshift_password": ("CHINOOK_REDSHIFT_PASSWORD", ""),
-        "redshift_dbname": ("CHINOOK_REDSHIFT_DBNAME", "dev"),
-        "redshift_iam_role": ("CHINOOK_REDSHIFT_IAM_ROLE", ""),
-        "staging_schema": ("CHINOOK_STAGING_SCHEMA", "staging"),
-        "analytics_schema": ("CHINOOK_WAREHOUSE_SCHEMA", "analytics"),
-    }
 
 
 @dg.definitions

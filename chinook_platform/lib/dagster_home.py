@@ -31,6 +31,13 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     dequeue_interval_seconds: 1
+# Under `dagster dev`, the daemon fails a run whose process has died, which gives back its pool slots
+# (`chinook run` itself frees the runs of its own killed processes before it starts).
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 30
 """
 
 

@@ -33,6 +33,81 @@ def default_warehouse_path() -> str:
     return str(chinook_home() / "warehouse.duckdb")
 
 
+def oltp_url() -> str:
+    return os.environ.get("CHINOOK_OLTP_URL") or default_oltp_url()
+
+
+def oltp_schema() -> str | None:
+    return os.environ.get("CHINOOK_OLTP_SCHEMA") or None
+
+
+def landing_url() -> str:
+    return os.environ.get("CHINOOK_LANDING_URL") or default_landing_url()
+
+
+def lake_url() -> str:
+    return os.environ.get("CHINOOK_LAKE_URL") or default_lake_url()
+
+
+def s3_endpoint_url() -> str:
+    """An S3-compatible server's endpoint (MinIO, LocalStack, moto); empty means AWS."""
+    return os.environ.get("CHINOOK_S3_ENDPOINT_URL", "")
+
+
+def s3_region() -> str:
+    return os.environ.get("AWS_REGION") or "us-east-1"
+
+
+def s3_configured() -> bool:
+    """True when the landing zone or the lake is an S3 prefix (only then is an S3 client needed)."""
+    return landing_url().startswith("s3://") or lake_url().startswith("s3://")
+
+
+def warehouse_settings() -> dict[str, tuple[str, str]]:
+    """Each warehouse setting, the environment variable that overrides it (dbt's profiles.yml reads the same
+    variables), and its default."""
+    return {
+        "target": ("CHINOOK_WAREHOUSE_TARGET", "duckdb"),
+        "duckdb_path": ("CHINOOK_WAREHOUSE_DUCKDB_PATH", default_warehouse_path()),
+        "pg_host": ("CHINOOK_WAREHOUSE_PG_HOST", "127.0.0.1"),
+        "pg_port": ("CHINOOK_WAREHOUSE_PG_PORT", "5432"),
+        "pg_user": ("CHINOOK_WAREHOUSE_PG_USER", "postgres"),
+        "pg_password": ("CHINOOK_WAREHOUSE_PG_PASSWORD", ""),
+        "pg_dbname": ("CHINOOK_WAREHOUSE_PG_DBNAME", "postgres"),
+        "redshift_host": ("CHINOOK_REDSHIFT_HOST", ""),
+        "redshift_port": ("CHINOOK_REDSHIFT_PORT", "5439"),
+        "redshift_user": ("CHINOOK_REDSHIFT_USER", ""),
+        "redshift_password": ("CHINOOK_REDSHIFT_PASSWORD", ""),
+        "redshift_dbname": ("CHINOOK_REDSHIFT_DBNAME", "dev"),
+        "redshift_iam_role": ("CHINOOK_REDSHIFT_IAM_ROLE", ""),
+        "staging_schema": ("CHINOOK_STAGING_SCHEMA", "staging"),
+        "analytics_schema": ("CHINOOK_WAREHOUSE_SCHEMA", "analytics"),
+    }
+
+
+def warehouse_values() -> dict[str, str]:
+    """Each warehouse setting's value: its variable's, or the default."""
+    return {field: os.environ.get(variable) or default for field, (variable, default) in warehouse_settings().items()}
+
+
+def dbt_environment(values: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables dbt's profiles.yml reads, from resolved warehouse settings (default: the environment's).
+
+    dbt hashes the rendered profile into its partial-parse state, so the manifest is parsed and every build runs
+    with exactly these values (an absolute DuckDB path): a second parse in one home is then a partial parse.
+    """
+    settings = warehouse_settings()
+    values = values or warehouse_values()
+    environment = {variable: str(values[field]) for field, (variable, _) in settings.items()}
+    environment["CHINOOK_WAREHOUSE_DUCKDB_PATH"] = str(Path(environment["CHINOOK_WAREHOUSE_DUCKDB_PATH"]).resolve())
+    return environment
+
+
+def dbt_target_path() -> Path:
+    """dbt's artifacts (manifest, partial-parse state, run results) and its log, per ``CHINOOK_HOME``."""
+    return chinook_home() / "dbt" / "target"
+
+
 def reports_dir() -> Path:
     """The dashboard and the read-only copy of the warehouse's analytics schema: ``$CHINOOK_HOME/reports``."""
     return chinook_home() / "reports"

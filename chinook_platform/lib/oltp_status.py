@@ -73,3 +73,63 @@ def preview(conn: sa.Connection, table: Table, limit: int = 10) -> list[dict[str
     target = CONTRACT_TABLES[table.name]
     rows = conn.execute(sa.select(target).order_by(target.c[table.pk.name]).limit(limit))
     return [dict(r._mapping) for r in rows]
+
+
+# Load-log statuses of a file that is in the database (any other latest status, e.g. rejected or failed, is not).
+LOADED_STATUSES = ("loaded", "unchanged")
+
+
+def files_not_loaded(conn: sa.Connection) -> list[dict[str, Any]]:
+    """Files whose latest load attempt did not load them (rejected, failed, ...), with status and problem."""
+    latest = (
+        sa.select(load_log.c.source_file, sa.func.max(load_log.c.load_id).label("load_id"))
+        .where(load_log.c.status != "retried")
+        .group_by(load_log.c.table_name, load_log.c.source_file)
+        .subquery()
+    )
+    query = (
+        sa.select(load_log.c.table_name, load_log.c.source_file, load_log.c.status, load_log.c.error)
+        .join(latest, latest.c.load_id == load_log.c.load_id)
+        .where(load_log.c.status.not_in(LOADED_STATUSES))
+        .order_by(load_log.c.source_file)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def top_quarantine_reasons(conn: sa.Connection, limit: int = 5) -> list[dict[str, Any]]:
+    """Open quarantine grouped by table, status and column, largest first, each with one example reason."""
+    query = (
+        sa.select(quarantine.c.table_name, quarantine.c.status, quarantine.c.column_name,
+                  sa.func.count().label("rows"), sa.func.min(quarantine.c.reason).label("reason"))
+        .where(quarantine.c.status.in_(OPEN_STATUSES))
+        .group_by(quarantine.c.table_name, quarantine.c.status, quarantine.c.column_name)
+        .order_by(sa.func.count().desc(), quarantine.c.table_name)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def shorten(text: str | None, width: int = 160) -> str:
+    """One line of at most ``width`` characters."""
+    line = " ".join((text or "").split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def summary_lines(engine: sa.Engine) -> list[str]:
+    """The OLTP database's state as ``chinook summary`` prints it: rows, open quarantine, files not loaded."""
+    with engine.connect() as conn:
+        counts = {t.name: row_count(conn, t) for t in TABLES}
+        quarantined = open_quarantine_counts(conn)
+        reasons = top_quarantine_reasons(conn)
+        problems = files_not_loaded(conn)
+    lines = [f"OLTP database: {engine.url.render_as_string(hide_password=True)}",
+             f"{'table':<14}{'rows':>10}{'quarantined':>13}{'awaiting parent':>17}"]
+    for t in TABLES:
+        lines.append(f"{t.name:<14}{counts[t.name]:>10,}{quarantined.get((t.name, 'rejected'), 0):>13,}"
+                     f"{quarantined.get((t.name, 'awaiting_parent'), 0):>17,}")
+    for r in reasons:
+        lines.append(f"  {r['rows']:>6,} {r['table_name']}.{r['column_name'] or '(row)'} {r['status']}: "
+                     f"{shorten(r['reason'], 100)}")
+    for f in problems:
+        lines.append(f"{f['status']} file: {f['source_file']}: {shorten(f['error'])}")
+    return lines

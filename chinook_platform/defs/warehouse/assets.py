@@ -7,6 +7,7 @@ dbt sources are the staging tables, mapped to the ``["staging", <table>]`` asset
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -67,7 +68,8 @@ def warehouse_dbt_models(
     # Row counts, column types and previews come from our own queries once dbt has exited: dagster-dbt's
     # fetch_row_counts() and fetch_column_metadata() keep the dbt adapter's DuckDB connection open in this
     # process, which then refuses every other connection to the file.
-    events = list(dbt.cli(["build"], context=context).stream())
+    # One target folder per home, not one per invocation: dbt finds its own partial-parse state there next run.
+    events = list(dbt.cli(["build"], context=context, target_path=Path(warehouse.dbt_target_path)).stream())
     models = {e.output_name: context.asset_key_for_output(e.output_name).path[-1]
               for e in events if isinstance(e, dg.Output)}
     descriptions = {key.path[-1]: _column_descriptions(spec) for key, spec in context.assets_def.specs_by_key.items()}
