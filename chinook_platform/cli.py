@@ -181,14 +181,15 @@ def run(source: Path | None, select: str | None, fail_on: str, verbose: bool) ->
 
 @cli.command()
 def summary() -> None:
-    """Rows per OLTP table, open quarantine and rejected files."""
+    """Rows per OLTP table, open quarantine, files not loaded, and the headline KPIs."""
     from chinook_platform.lib import oltp_status
+    from chinook_platform.lib.analysis import headline_report
     from chinook_platform.lib.environment import oltp_schema, oltp_url
     from chinook_platform.lib.oltp_database import create_oltp_engine
 
     engine = create_oltp_engine(oltp_url(), schema=oltp_schema())
     try:
-        for line in oltp_status.summary_lines(engine):
+        for line in [*oltp_status.summary_lines(engine), *headline_report()]:
             click.echo(line)
     finally:
         engine.dispose()
@@ -236,6 +237,18 @@ def contract() -> None:
     from chinook_platform.lib.contract import contract_markdown
 
     click.echo(contract_markdown())
+
+
+@cli.command()
+@click.option("--from-terraform", "directory", type=click.Path(file_okay=False, path_type=Path), default="terraform",
+              show_default=True, help="The Terraform root whose `terraform output -json` describes the deployment.")
+@click.option("--through-ssm-tunnels", is_flag=True,
+              help="Point the databases at the local ends of the bastion's SSM port forwards (from a laptop).")
+def env(directory: Path, through_ssm_tunnels: bool) -> None:
+    """Print the complete .env for a deployment: every setting the code location reads, secrets as ARNs."""
+    from chinook_platform.lib.terraform_env import env_from_terraform
+
+    click.echo(env_from_terraform(directory, through_ssm_tunnels), nl=False)
 
 
 @cli.command("schema-sql")

@@ -410,8 +410,11 @@ def summarize(report: RunReport, success: bool, fail_on: str) -> tuple[list[str]
 
 
 def analysis_lines() -> list[str]:
-    """Lines of the analysis layer (the dashboard's path, headline KPIs), wired in by that layer."""
-    return []
+    """The analysis layer: the headline KPIs and where the dashboard is."""
+    from chinook_platform.lib.analysis import dashboard_path, headline_report
+
+    path = dashboard_path()
+    return [*headline_report(), f"dashboard:  {path}" if path.exists() else "dashboard:  not built"]
 
 
 def _skipped_landed_files() -> list[tuple[str, str]]:

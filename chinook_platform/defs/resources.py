@@ -24,10 +24,8 @@ from chinook_platform.lib.landing_zone import LandingZone, landing_zone_at
 from chinook_platform.lib.oltp_database import create_oltp_engine
 from chinook_platform.lib.secrets import export_secret_settings
 from chinook_platform.lib.warehouse_staging import (
-    DuckDBStaging,
-    PostgresStaging,
-    RedshiftStaging,
     StagingWarehouse,
+    staging_warehouse,
 )
 
 
@@ -126,24 +124,8 @@ class WarehouseResource(dg.ConfigurableResource):
         # all in the subset (dbt's default would also run, and fail, relationships to models not built yet).
         os.environ["DBT_INDIRECT_SELECTION"] = "cautious"
 
-    def _url(self, driver: str, host: str, port: str, user: str, password: str, dbname: str) -> sa.URL:
-        return sa.URL.create(driver, username=user or None, password=password or None, host=host,
-                             port=int(port), database=dbname)
-
     def staging(self) -> StagingWarehouse:
-        match self.target:
-            case "duckdb":
-                return DuckDBStaging(self.duckdb_path, self.staging_schema)
-            case "postgres":
-                url = self._url("postgresql+psycopg", self.pg_host, self.pg_port, self.pg_user, self.pg_password,
-                                self.pg_dbname)
-                return PostgresStaging(url.render_as_string(hide_password=False), self.staging_schema)
-            case "redshift":
-                url = self._url("redshift+redshift_connector", self.redshift_host, self.redshift_port,
-                                self.redshift_user, self.redshift_password, self.redshift_dbname)
-                return RedshiftStaging(url.render_as_string(hide_password=False), self.redshift_iam_role,
-                                       self.staging_schema)
-        raise ValueError(f"CHINOOK_WAREHOUSE_TARGET must be duckdb, postgres or redshift, not {self.target!r}")
+        return staging_warehouse({field: str(getattr(self, field)) for field in warehouse_settings()})
 
 
 def _from_env(variable: str, default: str) -> str | dg.EnvVar:

@@ -268,3 +268,22 @@ def load_new_batches(
         if rows is not None:  # else another runner loaded it meanwhile
             loaded.append((batch, rows))
     return loaded
+
+
+def staging_warehouse(settings: dict[str, str]) -> StagingWarehouse:
+    """The warehouse the settings name (``lib.environment.warehouse_settings`` fields: target, paths, hosts)."""
+    def url(driver: str, prefix: str) -> str:
+        return sa.URL.create(driver, username=settings[f"{prefix}_user"] or None,
+                             password=settings[f"{prefix}_password"] or None, host=settings[f"{prefix}_host"],
+                             port=int(settings[f"{prefix}_port"]), database=settings[f"{prefix}_dbname"],
+                             ).render_as_string(hide_password=False)
+
+    match settings["target"]:
+        case "duckdb":
+            return DuckDBStaging(settings["duckdb_path"], settings["staging_schema"])
+        case "postgres":
+            return PostgresStaging(url("postgresql+psycopg", "pg"), settings["staging_schema"])
+        case "redshift":
+            return RedshiftStaging(url("redshift+redshift_connector", "redshift"), settings["redshift_iam_role"],
+                                   settings["staging_schema"])
+    raise ValueError(f"CHINOOK_WAREHOUSE_TARGET must be duckdb, postgres or redshift, not {settings['target']!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -79,3 +80,21 @@ def format_headline(kpis: dict[str, Any] | None) -> str:
 
 def money(value: float) -> str:
     return f"${value:,.2f}"
+
+
+def headline_report() -> list[str]:
+    """The headline KPIs of the configured warehouse, as ``chinook summary`` and ``chinook run`` print them, or one
+    line saying why there are none (nothing built yet, or a run holds the DuckDB file)."""
+    from chinook_platform.lib.environment import warehouse_values
+    from chinook_platform.lib.warehouse_staging import WarehouseLockedError, staging_warehouse
+
+    values = warehouse_values()
+    if values["target"] == "duckdb" and not Path(values["duckdb_path"]).exists():
+        return ["", "headline KPIs: none yet (the warehouse has not been built)"]
+    try:
+        return ["", "headline KPIs:", *format_headline(
+            headline_kpis(staging_warehouse(values), values["analytics_schema"])).splitlines()]
+    except WarehouseLockedError as error:
+        return ["", f"headline KPIs: not readable now ({error})"]
+    except Exception as error:  # noqa: BLE001  (no warehouse yet: a missing file, schema or table)
+        return ["", f"headline KPIs: none yet ({type(error).__name__}: the warehouse has not been built)"]
