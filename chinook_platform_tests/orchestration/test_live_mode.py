@@ -279,3 +279,36 @@ def test_a_file_with_an_old_modification_time_is_requested(platform):
     [request] = platform.tick_sensor()
     assert request.tags["chinook/landed_tables"] == "artist"
     assert platform.tick_sensor() == []  # requested once while its run is pending
+
+
+def test_a_load_made_outside_dagster_reaches_the_marts(platform, tmp_path):
+    """The serverless loader in AWS loads landed files itself: the OLTP change sensor sees the table's data version
+    move and the automation carries it on, as after Dagster's own loads."""
+    from chinook_platform.defs.oltp.sensors import oltp_changes_sensor
+    from chinook_platform.lib.contract import table
+    from chinook_platform.lib.oltp_load import load_landed_file
+
+    land_folder(platform, SAMPLE_DATA)
+    platform.run_everything()
+
+    def tick() -> list:
+        resources = {"oltp": platform.definitions.resources["oltp"]}
+        with dg.build_sensor_context(instance=platform.instance, resources=resources) as context:
+            return list(oltp_changes_sensor(context).asset_events)
+
+    assert tick() == []  # Dagster's own loads recorded their versions
+    day = tmp_path / "next-day"
+    counts = generate_next_days(existing_sales_in_oltp(oltp_engine(platform)), day, days=1)
+    for name in ("Invoice", "InvoiceLine"):
+        [path] = (day / name).glob("*.csv")
+        assert load_landed_file(oltp_engine(platform), table(name), str(path), "v1",
+                                lambda p=path: p.open("rb")).status == "loaded"
+    observed = tick()
+    assert sorted(e.asset_key.to_user_string() for e in observed) == ["oltp/invoice", "oltp/invoice_line"]
+    for event in observed:  # what the sensor daemon does with a sensor's asset events
+        platform.instance.report_runless_asset_event(event)
+    assert tick() == []
+    rounds = platform.settle()
+    assert len(rounds) == 1 and {"lake/invoice_line", "warehouse/fct_invoice_line"} <= rounds[0]
+    [(facts,)] = platform.warehouse("select count(*) from analytics.fct_invoice_line")
+    assert facts == 2240 + counts["InvoiceLine"]
