@@ -172,10 +172,15 @@ def _may_be_identical(conn: sa.Connection, table: Table, size: int) -> bool:
 
 
 class _HashingReader(io.RawIOBase):
-    """Passes a stream through, hashing its bytes (sha256) on the way: the load's one read hashes the file."""
+    """Passes a stream through, hashing its bytes (sha256) on the way: the load's one read hashes the file.
 
-    def __init__(self, stream: IO[bytes]):
-        self._stream = stream
+    Takes what an opener returns: a stream, or a context manager around one (``closing(body)`` on S3), entered
+    here and exited on close.
+    """
+
+    def __init__(self, opened: Any):
+        self._opened = opened
+        self._stream = opened.__enter__()
         self._sha256 = hashlib.sha256()
         self.bytes = 0
         self.at_end = False
@@ -193,7 +198,8 @@ class _HashingReader(io.RawIOBase):
         return n
 
     def close(self) -> None:
-        self._stream.close()
+        if not self.closed:
+            self._opened.__exit__(None, None, None)
         super().close()
 
     @property
@@ -203,8 +209,7 @@ class _HashingReader(io.RawIOBase):
 
 def content_hash_of(opener: Callable[[], IO[bytes]]) -> tuple[str, int]:
     """sha256 and size of a file, read once in 1 MiB chunks."""
-    with opener() as stream:
-        reader = _HashingReader(stream)
+    with _HashingReader(opener()) as reader:
         while reader.read(1 << 20):
             pass
     return reader.content_hash or "", reader.bytes
