@@ -94,7 +94,7 @@ def _asset_line(key: dg.AssetKey, metadata: dict[str, Any], seconds: float) -> A
         return AssetLine(layer, table, get("rows_loaded"), get("dagster/row_count"), seconds,
                          f"{get('batches_loaded') or 0} batch(es)")
     duration = get("Execution Duration")
-    group = "marts" if table.startswith("mart_") else layer
+    group = "marts" if table.startswith("mart_") else "analysis" if table.startswith("kpi_") else layer
     return AssetLine(group, table, None, get("dagster/row_count"), float(duration) if duration else seconds)
 
 
