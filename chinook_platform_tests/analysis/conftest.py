@@ -14,8 +14,12 @@ from chinook_platform_tests.warehouse.test_warehouse import Built, build, drop_p
 
 
 @pytest.fixture(scope="package", params=["duckdb", "postgres"])
-def analysed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    """Every asset materialized once over the committed sample data, on DuckDB and on PostgreSQL."""
+def analysed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+             s3_endpoint: str) -> Iterator[Built]:
+    """Every asset materialized once over the committed sample data, on DuckDB and on PostgreSQL.
+
+    The S3 server (session-wide) starts before os.environ is patched here: it sets the AWS credentials every later
+    S3 test relies on, which restoring os.environ at the end of this package would otherwise take away."""
     home = tmp_path_factory.mktemp(f"analysis_{request.param}")
     shutil.copytree(SAMPLE_DATA, home / "landing")
     postgres_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
