@@ -1,10 +1,12 @@
 """Compile every dbt model for Amazon Redshift without a cluster.
 
 ``dbt compile --no-introspect --target redshift`` still connects: ``is_incremental()`` asks the adapter which
-relations exist (``list_relations_without_caching``, one catalogue query per schema). Here that one call is
-answered from a given list instead, and everything else is dbt's own compile with the real Redshift adapter
-and its macros. Two shapes cover every branch of the models' Jinja: a first build (the schema is empty) and an
-incremental run (every model already exists as a table).
+relations exist (``list_relations_without_caching``, one catalogue query per schema), and the incremental
+models' watermark macro asks which columns a model's table has (``get_columns_in_relation``). Here those two
+calls are answered offline (the tables the shape says exist, with the columns the model declares in YAML or
+names as ``_*load_id``), and everything else is dbt's own compile with the real Redshift adapter and its macros.
+Two shapes cover every branch of the models' Jinja: a first build (the schema is empty) and an incremental run
+(every model already exists as a table).
 
 Run as ``python -m chinook_platform.lib.redshift_compile TARGET_PATH [--incremental]`` (dbt keeps global
 state, so each shape is compiled in a process of its own).
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 
 from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
@@ -44,7 +47,14 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
             for schema, name in sorted(existing) if schema == schema_relation.schema
         ]
 
+    columns: dict[tuple[str, str], list[str]] = {}  # (schema, identifier) -> the columns its table would have
+
+    def get_columns_in_relation(self, relation):  # noqa: ANN001, ANN202
+        names = columns.get((relation.schema, relation.identifier), [])
+        return [self.Column.create(name, "bigint") for name in names]
+
     RedshiftAdapter.list_relations_without_caching = list_relations_without_caching
+    RedshiftAdapter.get_columns_in_relation = get_columns_in_relation
     for key, value in OFFLINE_PROFILE.items():
         os.environ.setdefault(key, value)
     common = ["--project-dir", str(WAREHOUSE_PROJECT_DIR), "--profiles-dir", str(WAREHOUSE_PROJECT_DIR),
@@ -56,6 +66,8 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
     models = [n for n in parsed.result.nodes.values() if n.resource_type == "model"]
     if incremental:
         existing.update((n.schema, n.alias) for n in models)
+        columns.update({(n.schema, n.alias): [*n.columns, *re.findall(r"\b_[a-z_]*load_id\b", n.raw_code)]
+                        for n in models})
     compiled = runner.invoke(["--no-populate-cache", "compile", "--no-introspect", "--quiet",
                               "--select", "resource_type:model", *common])
     if not compiled.success:
