@@ -32,6 +32,7 @@ locals {
     AWS_REGION                      = var.aws_region
     CHINOOK_LANDING_URL             = "s3://${module.storage.landing_bucket_name}/"
     CHINOOK_LAKE_URL                = "s3://${module.storage.lake_bucket_name}/"
+    CHINOOK_REPORTS_URL             = "s3://${module.storage.lake_bucket_name}/reports/"
     CHINOOK_OLTP_URL                = "postgresql+psycopg://${local.oltp.address}:${local.oltp.port}/${local.oltp.db_name}?sslmode=require"
     CHINOOK_OLTP_SECRET_ARN         = module.databases.master_user_secret_arns["oltp"]
     CHINOOK_OLTP_SCHEMA             = var.oltp_schema

@@ -57,6 +57,8 @@ def platform_settings(outputs: Mapping[str, Any], through_ssm_tunnels: bool = Fa
         "AWS_REGION": output("aws_region"),
         "CHINOOK_LANDING_URL": f"s3://{output('landing_bucket_name')}/",
         "CHINOOK_LAKE_URL": f"s3://{output('lake_bucket_name')}/",
+        # The dashboard is published beside the lake (the lake's tables never use the reports/ prefix).
+        "CHINOOK_REPORTS_URL": f"s3://{output('lake_bucket_name')}/reports/",
         # The user and password are the secret's; RDS requires TLS (rds.force_ssl).
         "CHINOOK_OLTP_URL": f"postgresql+psycopg://{oltp_host}:{oltp_port}/{output('oltp_database_name')}"
                             "?sslmode=require",

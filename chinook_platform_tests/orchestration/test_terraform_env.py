@@ -30,6 +30,7 @@ NOT_FROM_TERRAFORM = {
     "CHINOOK_REDSHIFT_USER": "from the secret (CHINOOK_REDSHIFT_SECRET_ARN)",
     "CHINOOK_REDSHIFT_PASSWORD": "from the secret (CHINOOK_REDSHIFT_SECRET_ARN)",
     "CHINOOK_TEST_POSTGRES_URL": "the tests' server",
+    "CHINOOK_DEBUG": "a person's switch for tracebacks on the command line",
 }
 
 
