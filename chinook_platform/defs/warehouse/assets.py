@@ -21,7 +21,7 @@ from chinook_platform.lib.warehouse_tables import describe_models
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Models keyed ``["warehouse", <model>]``; marts in their own group."""
+    """Models keyed ``["warehouse", <model>]``; marts (``mart_*``) and KPI models (``kpi_*``) in groups of their own."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
