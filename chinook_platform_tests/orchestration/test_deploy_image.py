@@ -62,6 +62,10 @@ def test_the_image_instance_stores_runs_in_postgres_and_launches_them_on_ecs(
     from chinook_platform.lib.dagster_storage import ensure_database
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_ECS", s3_endpoint)  # moto's ECS on the loopback server
+    # The launcher's ECS client takes its Region from the environment, as in the task: set it here, not by
+    # whichever test happened to start the S3 server first.
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("DAGSTER_RUN_TASK_DEFINITION", "chinook-dev-dagster-run")
     monkeypatch.setenv("DAGSTER_ECS_CLUSTER", "chinook-dev-dagster")
     # What Terraform registers (modules/dagster_ecs): the cluster and the `run` task family, container `run`.
