@@ -9,6 +9,7 @@ transaction (on PostgreSQL under a lock per table): a batch another runner loade
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -78,6 +79,10 @@ class StagingWarehouse(Protocol):
 
     def query(self, sql: str) -> list[tuple]: ...
 
+    def wait_until_writable(self) -> None:
+        """Return once a writer can open the warehouse (before dbt, which opens its own connection and cannot wait)."""
+        ...
+
 
 class WarehouseLockedError(RuntimeError):
     """The DuckDB file is held by another process: says which file, why, and what to do."""
@@ -94,16 +99,24 @@ class WarehouseLockedError(RuntimeError):
         )
 
 
-def connect_duckdb(path: str, read_only: bool = False, **config: object):  # noqa: ANN201
-    """A DuckDB connection; a file locked by another process raises WarehouseLockedError."""
+LOCK_WAIT_SECONDS = 30.0  # how long a writer waits out a reader's brief hold (a summary, a query) before failing
+
+
+def connect_duckdb(path: str, read_only: bool = False, lock_wait: float | None = None, **config: object):  # noqa: ANN201
+    """A DuckDB connection; a file locked by another process is retried for ``lock_wait`` seconds (writers:
+    LOCK_WAIT_SECONDS, readers: none), then raises WarehouseLockedError."""
     import duckdb
 
-    try:
-        return duckdb.connect(path, read_only=read_only, config=config)
-    except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise WarehouseLockedError(path, error) from error
-        raise
+    deadline = time.monotonic() + (lock_wait if lock_wait is not None else 0.0 if read_only else LOCK_WAIT_SECONDS)
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only, config=config)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(path, error) from error
+            time.sleep(0.2)
 
 
 class DuckDBStaging:
@@ -152,6 +165,10 @@ class DuckDBStaging:
     def query(self, sql: str) -> list[tuple]:
         with self._connect() as con:
             return con.execute(sql).fetchall()
+
+    def wait_until_writable(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        connect_duckdb(self.path).close()
 
 
 class PostgresStaging:
@@ -208,6 +225,9 @@ class PostgresStaging:
     def query(self, sql: str) -> list[tuple]:
         with self.sql.connect() as conn:
             return [tuple(r) for r in conn.exec_driver_sql(sql)]
+
+    def wait_until_writable(self) -> None:
+        """PostgreSQL and Redshift take any number of writers."""
 
 
 def redshift_load_statements(table: Table, schema: str, uri: str, iam_role: str, batch_id: str, rows: int) -> list[str]:

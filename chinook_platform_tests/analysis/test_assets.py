@@ -17,6 +17,7 @@ import pytest
 
 from chinook_platform.defs.analysis.assets import dashboard
 from chinook_platform.defs.resources import ReportsResource
+from chinook_platform.lib import warehouse_staging
 from chinook_platform.lib.analysis import CHARTS, KPI_TABLES, dashboard_path, read_kpi
 from chinook_platform.lib.environment import analytics_copy_path
 from chinook_platform.lib.warehouse_staging import DuckDBStaging, WarehouseLockedError
@@ -89,7 +90,8 @@ def test_a_postgres_warehouse_needs_no_copy(analysed):
 
 
 @ON_DUCKDB
-def test_the_warehouse_copy_reads_while_another_process_holds_the_warehouse(analysed):
+def test_the_warehouse_copy_reads_while_another_process_holds_the_warehouse(analysed, monkeypatch):
+    monkeypatch.setattr(warehouse_staging, "LOCK_WAIT_SECONDS", 0.5)  # a writer would wait out a brief hold
     with analysed.warehouse.process_config_and_initialize_cm() as warehouse:
         path = warehouse.duckdb_path
         [(revenue,)] = warehouse.staging().query("select revenue from analytics.kpi_headline")

@@ -65,6 +65,7 @@ def warehouse_dbt_models(
 ) -> Iterator[Any]:
     """``dbt build`` of the selected models: staging views, dimensions, incremental facts and marts."""
     warehouse.export_dbt_environment()
+    warehouse.staging().wait_until_writable()  # a reader's brief hold on the DuckDB file would fail dbt's connection
     # Row counts, column types and previews come from our own queries once dbt has exited: dagster-dbt's
     # fetch_row_counts() and fetch_column_metadata() keep the dbt adapter's DuckDB connection open in this
     # process, which then refuses every other connection to the file.
