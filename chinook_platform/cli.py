@@ -162,21 +162,29 @@ def land(source: Path, to: str | None) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--source", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Land this folder first (e.g. data/).")
-@click.option("--select", help="Asset selection, e.g. 'oltp/invoice+' or 'group:marts' (default: everything).")
+@click.option("--select", help="Asset selection, e.g. 'oltp/invoice+' or 'group:marts' (default: the landing and "
+              "OLTP layers, then every asset their changes reach).")
+@click.option("--all", "everything", is_flag=True, help="Materialize every asset, changed or not.")
 @click.option("--fail-on", type=click.Choice(["rejected", "quarantine", "never"]), default="rejected",
               show_default=True, help="Bad input that makes the exit code 4: a rejected file, also quarantined "
               "rows, or never.")
 @click.option("-v", "--verbose", is_flag=True, help="Print Dagster's and dbt's full logs (default: to a log file).")
-def run(source: Path | None, select: str | None, fail_on: str, verbose: bool) -> None:
-    """Land a folder (optional) and materialize the asset graph, printing one line per asset and a summary."""
+def run(source: Path | None, select: str | None, everything: bool, fail_on: str, verbose: bool) -> None:
+    """Land a folder (optional) and materialize the asset graph, printing one line per asset and a summary.
+
+    By default the landing and OLTP layers load what landed, and then only the assets downstream of tables whose
+    rows changed are built (everything on the first run): an unchanged run costs its loads alone.
+    """
     from chinook_platform.lib import preflight
 
+    if select and everything:
+        raise click.UsageError("--select and --all exclude each other")
     if source:
         land_folder(source, None)
     preflight.check_services()
     from chinook_platform import run_console
 
-    raise SystemExit(run_console.run_pipeline(select=select, fail_on=fail_on, verbose=verbose))
+    raise SystemExit(run_console.run_pipeline(select=select, fail_on=fail_on, verbose=verbose, everything=everything))
 
 
 @cli.command()

@@ -34,6 +34,7 @@ from chinook_platform.cli import (  # noqa: E402
     EXIT_USAGE,
 )
 from chinook_platform.lib import environment, oltp_status, processes  # noqa: E402
+from chinook_platform.lib.changed_assets import changed_assets  # noqa: E402
 from chinook_platform.lib.errors import explain_error_info  # noqa: E402
 
 POOLS = ("chinook_oltp", "chinook_warehouse")
@@ -265,8 +266,14 @@ def _log_file() -> Path:
     return folder / f"run-{datetime.now():%Y%m%d-%H%M%S}.log"
 
 
-def run_pipeline(select: str | None, fail_on: str, verbose: bool) -> int:
-    """Materialize the selection, print the report and summary; return the exit code."""
+FIRST_LAYERS = ("landing", "oltp")  # what an incremental run always loads; the rest follows what changed
+
+
+def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bool = False) -> int:
+    """Materialize the selection, print the report and summary; return the exit code.
+
+    With no selection: the landing and OLTP layers, then only the assets their changes reach (every asset when
+    ``everything``, or on the first run, when nothing is materialized yet)."""
     global _INSTANCE
     from chinook_platform.lib.dagster_home import ensure_dagster_home
 
@@ -276,6 +283,7 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool) -> int:
     # dbt colours its output only for a terminal; its log goes to a file unless --verbose.
     os.environ.setdefault("DBT_USE_COLORS", "true" if verbose and out.isatty() else "false")
     log_path = _log_file()
+    results: list[dg.ExecuteInProcessResult] = []
     with open(log_path, "w", encoding="utf-8") as log, dg.DagsterInstance.get() as instance:
         _INSTANCE = instance
         for line in free_dead_runs(instance):
@@ -298,34 +306,53 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool) -> int:
             keys = _selection(definitions, select, err)
             if keys is None:
                 return EXIT_USAGE
-            report.total_assets = len(keys)
-            print(f"running {len(keys)} asset(s); Dagster and dbt logs: {log_path}", file=out)
+            incremental = select is None and not everything
+            first = [k for k in keys if k.path[0] in FIRST_LAYERS] if incremental else keys
+            report.total_assets = len(first)
+            print(f"running {len(first)} asset(s)" + (" (landing and OLTP, then what their changes reach)"
+                                                     if incremental else "") + f"; Dagster and dbt logs: {log_path}",
+                  file=out)
             width = 2 * len(str(len(keys))) + 3
             print(f"{'':<{width}} {'layer':<9} {'table':<27} {'rows in':>9} {'rows out':>9} {'time':>7}", file=out,
                   flush=True)
             job = definitions.resolve_implicit_global_asset_job_def()
             try:
                 with _stop_on_sigterm():
-                    result = job.execute_in_process(
-                        instance=instance, asset_selection=keys, raise_on_error=False,
-                        run_config={"loggers": {"chinook_console": {}}},
-                        tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
-                    )
+                    results.append(_execute(job, instance, first))
+                    if incremental and results[-1].success:
+                        rest = [k for k in keys if k.path[0] not in FIRST_LAYERS]
+                        reached = changed_assets(definitions.resolve_asset_graph(), instance, rest)
+                        print(f"the changes reach {len(reached)} of {len(rest)} asset(s) downstream"
+                              + ("" if reached else ": the lake, staging and warehouse are up to date"), file=out,
+                              flush=True)
+                        if reached:
+                            report.total_assets += len(reached)
+                            results.append(_execute(job, instance, reached))
             except KeyboardInterrupt:
                 processes.signal_children(signal.SIGINT)
                 for line in _cancel_own_runs(instance):
                     print(line, file=out)
                 print("interrupted: the run was stopped and its pool slots released", file=out)
                 return EXIT_INTERRUPTED
-    summary, code = summarize(report, success=result.success, fail_on=fail_on)
+    summary, code = summarize(report, success=all(r.success for r in results), fail_on=fail_on)
     if report.interrupted:
         code = EXIT_INTERRUPTED
     for line in summary:
         print(line, file=out)
-    print(f"time:       {time.monotonic() - started:.1f} s; Dagster run {result.run_id} in {dagster_home} "
-          f"(browse it with `make dev`)\nlog:        {log_path}", file=out)
+    runs = ", ".join(r.run_id for r in results)
+    print(f"time:       {time.monotonic() - started:.1f} s; Dagster run{'s' if len(results) > 1 else ''} {runs} in "
+          f"{dagster_home} (browse it with `make dev`)\nlog:        {log_path}", file=out)
     print(f"result:     {_verdict(code)} (exit {code})", file=out)
     return code
+
+
+def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance,
+             keys: list[dg.AssetKey]) -> dg.ExecuteInProcessResult:
+    return job.execute_in_process(
+        instance=instance, asset_selection=keys, raise_on_error=False,
+        run_config={"loggers": {"chinook_console": {}}},
+        tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
+    )
 
 
 def _cancel_own_runs(instance: dg.DagsterInstance) -> list[str]:

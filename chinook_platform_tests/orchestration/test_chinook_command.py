@@ -65,7 +65,11 @@ def test_a_clean_run_exits_0_with_a_short_report_of_every_layer(clean_run):
     home, done = clean_run
     assert done.returncode == EXIT_OK, done.stdout[-3000:] + done.stderr[-3000:]
     lines = done.stdout.splitlines()
-    assets = int(re.search(r"running (\d+) asset", done.stdout).group(1))
+    # The first run: the landing and OLTP layers, then everything downstream (nothing is materialized yet).
+    first = int(re.search(r"running (\d+) asset", done.stdout).group(1))
+    rest = re.search(r"the changes reach (\d+) of (\d+) asset", done.stdout)
+    assert rest and rest.group(1) == rest.group(2), done.stdout
+    assets = first + int(rest.group(1))
     assert len(lines) < assets + 40, done.stdout  # one line per asset, and a summary of a few dozen
     assert not ANSI.search(done.stdout + done.stderr)
     for section in ("oltp:", "quarantine:", "files:", "lake:", "staging:", "facts:", "marts:", "checks:", "time:",
@@ -88,6 +92,39 @@ def test_dbt_builds_with_a_partial_parse_in_its_home(clean_run):
     build = dbt_log[dbt_log.rindex('"invocation_command": "dbt build'):]
     assert "Unable to do partial parsing" not in build
     assert "Partial parsing enabled" in build
+
+
+def _built(stdout: str) -> set[str]:
+    """The assets a run's report lists, as ``layer/table``."""
+    return {f"{m.group(1)}/{m.group(2)}" for m in re.finditer(r"^\[ *\d+/\d+\] (\S+) +(\S+)", stdout, re.M)}
+
+
+def test_a_run_after_a_new_day_builds_only_what_the_day_reaches(clean_run):
+    home, _ = clean_run
+    again = chinook(home, "run")
+    assert again.returncode == EXIT_OK, again.stdout[-3000:]
+    assert "the changes reach 0 of" in again.stdout  # nothing new: the loads, and nothing downstream
+    assert {a.split("/")[0] for a in _built(again.stdout)} == {"landing", "oltp"}
+
+    day = home / "next-day"
+    assert chinook(home, "generate", "--next-days", "1", "--after", "oltp", "--out", str(day)).returncode == 0
+    done = chinook(home, "run", "--source", str(day))
+    assert done.returncode == EXIT_OK, done.stdout[-3000:]
+    built = _built(done.stdout)
+    assert {"lake/invoice", "lake/invoice_line", "staging/invoice", "staging/invoice_line",
+            "warehouse/fct_invoice_line", "marts/mart_single_customer_view", "analysis/dashboard"} <= built
+    untouched = {f"{layer}/{table}" for layer in ("lake", "staging") for table in ("artist", "customer", "track")}
+    assert not built & (untouched | {"warehouse/dim_customer", "warehouse/dim_track"}), sorted(built)
+    with sqlite3.connect(home / "oltp.sqlite") as oltp:
+        [(lines,)] = oltp.execute("select count(*) from invoice_line").fetchall()
+    assert lines > 2240
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as warehouse:
+        assert warehouse.execute("select count(*) from analytics.fct_invoice_line").fetchone() == (lines,)
+
+    everything = chinook(home, "run", "--all")
+    assert everything.returncode == EXIT_OK, everything.stdout[-3000:]
+    assert "warehouse/dim_customer" in _built(everything.stdout) and "changes reach" not in everything.stdout
+    assert chinook(home, "run", "--all", "--select", "oltp/genre").returncode == EXIT_USAGE
 
 
 def test_bad_input_and_failed_checks_set_the_exit_code(tmp_path):
