@@ -1,0 +1,359 @@
+"""Benchmark: the whole path (`chinook run`) beside its floors and the tools users would pick instead (issue 14).
+
+Usage: python benchmarks/whole_path.py [--scales 1 100] [--methods ...] [--json PATH] [--cache DIR]
+
+On the same generated CSVs per scale (cached under .chinook/benchmarks/scale-N), each method in its own child:
+- `chinook run`: `chinook land` then `chinook run` in a fresh CHINOOK_HOME (DAGSTER_HOME unset, so the CLI makes
+  its own), full first run; `chinook dbt build --full-refresh` on that home (the dbt floor); then one more day
+  (`chinook generate --next-days 1 --after oltp`, `chinook land`, `chinook run`: the incremental run).
+- floors: DuckDB `read_csv` into tables, PostgreSQL `COPY` into unindexed tables (a schema of its own, dropped
+  after), SQLite `executemany` in one transaction.
+- alternatives: pandas `read_csv` + `to_sql` into SQLite; dlt with pyarrow batches (types from the contract) into
+  DuckDB and PostgreSQL, dlt living in a venv of its own (.chinook/benchmarks/dlt-venv, made on first use from
+  benchmarks/requirements-dlt.txt); pandas star schema into DuckDB (benchmarks/pipeline.py's `pandas_star_schema`).
+
+Wall s: the child process from start to exit (interpreter and imports included: what a user waits for). Work s:
+the clock around the load itself, after imports (CLI steps: their wall). Peak MiB: the largest sum of VmRSS over
+the child's process tree, polled from /proc every 0.2 s (shared pages counted once per process), or the child's
+own peak RSS from wait4 if larger. The floor is the sum of the work seconds of DuckDB read_csv + PostgreSQL COPY
++ SQLite executemany + standalone dbt build; "vs chinook run (full)" is the method's wall over that run's wall.
+The child processes run the package at this file's checkout (PYTHONPATH). Prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+BIN = Path(sys.executable).parent
+CHAIN = {"land": "chinook land (8 CSVs)", "full": "`chinook run` (full, first run)",
+         "dbt": "`chinook dbt build --full-refresh` (standalone dbt floor)",
+         "land_day": "chinook land (+1 day)", "incremental": "`chinook run` (+1 day, incremental)"}
+CHILDREN = {"duckdb": "floor: DuckDB read_csv into tables", "postgres": "floor: PostgreSQL COPY, unindexed tables",
+            "sqlite": "floor: SQLite executemany, one transaction",
+            "pandas_sqlite": "pandas read_csv + to_sql into SQLite (chunks of 10k)",
+            "dlt_duckdb": "dlt, pyarrow batches, into DuckDB", "dlt_postgres": "dlt, pyarrow batches, into PostgreSQL",
+            "pandas_star": "pandas star schema and marts into DuckDB (pipeline.py)"}
+METHODS = ["chinook", *CHILDREN]
+FLOORS = ("duckdb", "postgres", "sqlite", "dbt")
+DLT_LOADER = """
+import json, sys, time
+import dlt, pyarrow as pa, pyarrow.csv as pv
+destination, folder, work, schema, spec, url = sys.argv[1:7]
+TYPES = {"integer": pa.int64(), "text": pa.string(), "money": pa.decimal128(10, 2), "timestamp": pa.timestamp("us")}
+rows = 0
+def batches(path, types):
+    global rows
+    options = pv.ConvertOptions(column_types={c: TYPES[t] for c, t in types.items()}, strings_can_be_null=True)
+    with pv.open_csv(path, convert_options=options) as reader:
+        for batch in reader:
+            rows += batch.num_rows
+            yield batch
+start = time.perf_counter()
+target = (dlt.destinations.duckdb(f"{work}/dlt.duckdb") if destination == "duckdb"
+          else dlt.destinations.postgres(url))  # dlt insists on a password: trust auth ignores it
+pipeline = dlt.pipeline(pipeline_name=f"whole_path_{destination}", destination=target, dataset_name=schema,
+                        pipelines_dir=f"{work}/dlt-pipelines")
+pipeline.run([dlt.resource(batches(f"{folder}/{csv}.csv", types), name=name) for name, (csv, types) in
+              json.loads(spec).items()])
+print(json.dumps({"rows": rows, "seconds": time.perf_counter() - start}))
+"""
+
+
+def dataset(cache: Path, scale: float) -> Path:
+    folder = cache / f"scale-{scale:g}"
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"generating scale {scale:g} into {folder} ...", file=sys.stderr)
+        subprocess.run([BIN / "chinook", "generate", "--scale", f"{scale:g}", "--out", folder], check=True,
+                       env=child_env(), stdout=subprocess.DEVNULL)
+        (folder / ".complete").touch()
+    return folder
+
+
+def dlt_python(cache: Path) -> Path:
+    """The dlt venv's python, creating the venv on first use (dlt is never a project dependency)."""
+    venv = cache / "dlt-venv"
+    if not (venv / ".complete").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        print(f"installing dlt into {venv} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        pip = [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "-r", REPO / "benchmarks" / "requirements-dlt.txt"], check=True)
+        (venv / ".complete").touch()
+    return venv / "bin" / "python"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    return {**env, "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])]), **extra}
+
+
+def tree_rss_kib(root: int) -> int:
+    """The summed VmRSS of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            children[int(stat.read_text().rsplit(")", 1)[1].split()[1])].append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children[pid]
+        try:
+            total += next((int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                           if line.startswith("VmRSS:")), 0)
+        except OSError:
+            continue
+    return total
+
+
+def measure(command: list, env: dict[str, str]) -> dict:
+    """Run one child to its end; its wall seconds, peak tree RSS, load average before it and last stdout line."""
+    load = float(Path("/proc/loadavg").read_text().split()[0])
+    with tempfile.TemporaryFile("w+") as output:
+        start = time.perf_counter()
+        child = subprocess.Popen([str(c) for c in command], env=env, stdout=output, stderr=subprocess.STDOUT,
+                                 text=True)
+        peak, done = [0], threading.Event()
+
+        def poll() -> None:
+            while not done.wait(0.2):
+                peak[0] = max(peak[0], tree_rss_kib(child.pid))
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        done.set()
+        poller.join()
+        output.seek(0)
+        lines = output.read().strip().splitlines()
+    if child.returncode:
+        raise SystemExit(f"{' '.join(map(str, command))[:200]} exited {child.returncode}:\n" + "\n".join(lines[-15:]))
+    return {"wall": wall, "seconds": wall, "peak_mib": max(peak[0], usage.ru_maxrss) / 1024, "load": load,
+            "last_line": lines[-1] if lines else ""}
+
+
+def chinook_chain(folder: Path, work: Path, with_dbt: bool, with_day: bool) -> dict[str, dict]:
+    """Land and run in a fresh home, the standalone dbt build, then one more day landed and run."""
+    home, chinook, results = work / "home", BIN / "chinook", {}
+    env = child_env(CHINOOK_HOME=str(home))
+    steps = [("land", [chinook, "land", folder]), ("full", [chinook, "run"])]
+    steps += [("dbt", [chinook, "dbt", "build", "--full-refresh", "--quiet"])] if with_dbt else []
+    if with_day:
+        steps += [("generate", [chinook, "generate", "--next-days", "1", "--after", "oltp", "--out", work / "day"]),
+                  ("land_day", [chinook, "land", work / "day"]), ("incremental", [chinook, "run"])]
+    for step, command in steps:
+        print(f"  {step}: {' '.join(map(str, command[1:]))} ...", file=sys.stderr)
+        results[step] = measure(command, env)
+        print(f"  {step}: {results[step]['wall']:.1f} s, {results[step]['peak_mib']:.0f} MiB", file=sys.stderr)
+    results.pop("generate", None)
+    return results
+
+
+def run_child(method: str, folder: Path, work: Path, url: str, cache: Path) -> dict:
+    schema = f"bench_whole_{method}_{uuid.uuid4().hex[:8]}"
+    if method.startswith("dlt_"):
+        from chinook_platform.lib.contract import TABLES
+
+        spec = {t.name: [t.csv_name, {c.csv_name: c.type.value for c in t.columns}] for t in TABLES}
+        command = [dlt_python(cache), "-c", DLT_LOADER, method[4:], folder, work, schema, json.dumps(spec),
+                   url.replace("+psycopg", "").replace("postgres@", "postgres:unused@")]
+        env = child_env(RUNTIME__DLTHUB_TELEMETRY="false", DLT_DATA_DIR=str(work / "dlt-data"))
+    else:
+        command, env = [sys.executable, __file__, "--child", method, folder, work, url, schema], child_env()
+    print(f"  {method} ...", file=sys.stderr)
+    try:
+        result = measure(command, env)
+    finally:
+        if method in ("postgres", "dlt_postgres"):
+            import psycopg
+
+            with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+                conn.execute(f'drop schema if exists "{schema}" cascade')
+    result.update(json.loads(result.pop("last_line")))
+    print(f"  {method}: {result['wall']:.1f} s wall, {result['seconds']:.1f} s work, {result['rows']:,} rows",
+          file=sys.stderr)
+    return result
+
+
+def child(method: str, folder: Path, work: Path, url: str, schema: str) -> None:
+    """Inside the child: import, then load the eight CSVs one way, timing only the load."""
+    from chinook_platform.lib.contract import TABLES, ColumnType
+
+    files = [(t, folder / f"{t.csv_name}.csv") for t in TABLES]
+    if method == "duckdb":
+        import duckdb
+    elif method == "postgres":
+        import sqlalchemy as sa
+
+        from chinook_platform.lib.oltp_schema import sql_type
+    elif method == "sqlite":
+        import csv
+        import sqlite3
+    elif method == "pandas_sqlite":
+        import sqlite3
+
+        import pandas as pd
+    elif method == "pandas_star":
+        spec = importlib.util.spec_from_file_location("pipeline_benchmark", REPO / "benchmarks" / "pipeline.py")
+        pipeline = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(pipeline)
+        import duckdb  # noqa: F401  imported before the clock, like the others
+        import pandas  # noqa: F401
+    rows, start = 0, time.perf_counter()
+    if method == "duckdb":
+        with duckdb.connect(str(work / "floor.duckdb")) as con:
+            for table, path in files:
+                con.execute(f"create table {table.name} as select * from read_csv('{path}')")
+                rows += con.execute(f"select count(*) from {table.name}").fetchone()[0]
+    elif method == "postgres":
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'create schema "{schema}"')
+            plain = sa.MetaData(schema=schema)
+            for table in TABLES:  # the contract's columns and types, without keys or indexes
+                sa.Table(table.name, plain, *(sa.Column(c.name, sql_type(c)) for c in table.columns))
+            plain.create_all(conn)
+            with conn.connection.driver_connection.cursor() as cursor:
+                for table, path in files:
+                    columns = ", ".join(c.name for c in table.columns)
+                    with path.open("rb") as source, cursor.copy(
+                            f'copy "{schema}"."{table.name}" ({columns}) from stdin (format csv, header true)') as copy:
+                        while chunk := source.read(1 << 20):
+                            copy.write(chunk)
+                    rows += cursor.execute(f'select count(*) from "{schema}"."{table.name}"').fetchone()[0]
+        engine.dispose()
+    elif method == "sqlite":
+        affinity = {ColumnType.INTEGER: "integer", ColumnType.TEXT: "text", ColumnType.MONEY: "numeric",
+                    ColumnType.TIMESTAMP: "text"}
+        con = sqlite3.connect(work / "floor.sqlite")
+        with con:
+            for table, path in files:
+                columns = ", ".join(f"{c.name} {affinity[c.type]}" for c in table.columns)
+                con.execute(f"create table {table.name} ({columns})")
+                with path.open(newline="", encoding="utf-8") as source:
+                    reader = csv.reader(source)
+                    next(reader)
+                    marks = ", ".join("?" * len(table.columns))
+                    con.executemany(f"insert into {table.name} values ({marks})",
+                                    ([v if v != "" else None for v in r] for r in reader))
+                rows += con.execute(f"select count(*) from {table.name}").fetchone()[0]
+        con.close()
+    elif method == "pandas_sqlite":
+        with sqlite3.connect(work / "pandas.sqlite") as con:
+            for table, path in files:
+                frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+                frame.to_sql(table.name, con, if_exists="replace", index=False, chunksize=10_000)
+                rows += len(frame)
+    elif method == "pandas_star":
+        rows = pipeline.pandas_star_schema(folder, work)
+    print(json.dumps({"rows": rows, "seconds": time.perf_counter() - start}))
+
+
+def scale_table(scale: float, results: dict[str, dict]) -> str:
+    full = results.get("full", {}).get("wall")
+    lines = [f"scale {scale:g}\n", "| method | wall s | work s | peak MiB | vs `chinook run` (full) | "
+             "load avg (1 min) |", "|---|---:|---:|---:|---:|---:|"]
+    for key, label in {**CHAIN, **CHILDREN}.items():
+        if r := results.get(key):
+            versus = f"{r['wall'] / full:.2f}x" if full else "-"
+            lines.append(f"| {label} | {r['wall']:.1f} | {r['seconds']:.1f} | {r['peak_mib']:,.0f} | {versus} | "
+                         f"{r['load']:.2f} |")
+    return "\n".join(lines)
+
+
+def goals_table(figures: dict[float, dict[str, dict]]) -> str:
+    lines = ["| goal | target | scale | measured | met |", "|---|---|---:|---|---|"]
+
+    def row(goal: str, target: str, scale: float, measured: str, met: bool | None) -> None:
+        verdict = "-" if met is None else "yes" if met else "no"
+        lines.append(f"| {goal} | {target} | {scale:g} | {measured} | {verdict} |")
+
+    scales = sorted(figures)
+    for scale in scales:
+        r = figures[scale]
+        if "full" in r and all(f in r for f in FLOORS):
+            floor = sum(r[f]["seconds"] for f in FLOORS)
+            ratio = r["full"]["wall"] / floor
+            row("whole path / floor (DuckDB read_csv + PostgreSQL COPY + SQLite executemany + standalone dbt build)",
+                "<= 2x", scale, f"{r['full']['wall']:.1f} s / {floor:.1f} s = {ratio:.1f}x", ratio <= 2)
+    if "full" in figures[scales[0]]:
+        fixed = figures[scales[0]]["full"]["wall"]
+        row("fixed cost of a run (`chinook run` full at the smallest scale)", "< 10 s at scale 1", scales[0],
+            f"{fixed:.1f} s", fixed < 10 if scales[0] == 1 else None)
+    for scale in scales:
+        r = figures[scale]
+        if "incremental" in r:
+            share = r["incremental"]["wall"] / r["full"]["wall"]
+            row("incremental (+1 day) / full", "<= 10% at scale 100", scale,
+                f"{r['incremental']['wall']:.1f} s / {r['full']['wall']:.1f} s = {share:.0%}",
+                share <= 0.1 if scale == 100 else None)
+    for scale in (s for s in scales if "full" in figures[s]):
+        peak = figures[scale]["full"]["peak_mib"]
+        row("peak memory of `chinook run` (full, process tree)", "< 1 GiB at scale 1000", scale, f"{peak:,.0f} MiB",
+            peak < 1024 if scale == 1000 else None)
+    for other in ("dlt_duckdb", "dlt_postgres", "pandas_sqlite", "pandas_star"):
+        for scale in (s for s in scales if "full" in figures[s] and other in figures[s]):
+            ours, theirs = figures[scale]["full"]["wall"], figures[scale][other]["wall"]
+            row(f"`chinook run` (full) vs {CHILDREN[other]} (wall)", "-", scale,
+                f"{ours:.1f} s / {theirs:.1f} s = {ours / theirs:.1f}x", None)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", type=float, nargs="+", default=[1, 100])
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=[*METHODS, "dbt", "incremental"],
+                        help="chinook = full run, standalone dbt build and the incremental run; 'dbt' or "
+                             "'incremental' alone = the full run plus that one")
+    parser.add_argument("--url", default=os.environ.get("CHINOOK_TEST_POSTGRES_URL",
+                                                         "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--cache", type=Path, default=REPO / ".chinook" / "benchmarks",
+                        help="where generated datasets and the dlt venv are kept (default: %(default)s)")
+    parser.add_argument("--json", type=Path, help="write the raw figures here")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        method, folder, work, url, schema = args.child
+        child(method, Path(folder), Path(work), url, schema)
+        return
+    args.cache.mkdir(parents=True, exist_ok=True)
+    figures: dict[float, dict[str, dict]] = {}
+    for scale in args.scales:
+        folder = dataset(args.cache, scale)
+        figures[scale] = {}
+        print(f"scale {scale:g}", file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix=f"whole-path-{scale:g}-", dir=args.cache) as work:
+            if {"chinook", "dbt", "incremental"} & set(args.methods):
+                figures[scale].update(chinook_chain(folder, Path(work), {"chinook", "dbt"} & set(args.methods),
+                                                    {"chinook", "incremental"} & set(args.methods)))
+            for method in (m for m in CHILDREN if m in args.methods):
+                (Path(work) / method).mkdir()
+                figures[scale][method] = run_child(method, folder, Path(work) / method, args.url, args.cache)
+        print(scale_table(scale, figures[scale]) + "\n", flush=True)
+    print(goals_table(figures))
+    if args.json:
+        args.json.write_text(json.dumps({f"{s:g}": r for s, r in figures.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
