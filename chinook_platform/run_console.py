@@ -319,7 +319,8 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
             try:
                 with _stop_on_sigterm():
                     results.append(_execute(job, instance, first))
-                    if incremental and results[-1].success:
+                    # After a failed load too: its table's data version did not move, so nothing below it runs.
+                    if incremental and not report.interrupted:
                         rest = [k for k in keys if k.path[0] not in FIRST_LAYERS]
                         reached = changed_assets(definitions.resolve_asset_graph(), instance, rest)
                         print(f"the changes reach {len(reached)} of {len(rest)} asset(s) downstream"

@@ -79,6 +79,10 @@ class StagingWarehouse(Protocol):
 
     def query(self, sql: str) -> list[tuple]: ...
 
+    def queries(self, sqls: list[str]) -> list[list[tuple]]:
+        """Each statement's rows, over one connection."""
+        ...
+
     def wait_until_writable(self) -> None:
         """Return once a writer can open the warehouse (before dbt, which opens its own connection and cannot wait)."""
         ...
@@ -163,8 +167,11 @@ class DuckDBStaging:
         return self.query(f"select count(*) from {self.schema}.{table.name}")[0][0]
 
     def query(self, sql: str) -> list[tuple]:
-        with self._connect() as con:
-            return con.execute(sql).fetchall()
+        return self.queries([sql])[0]
+
+    def queries(self, sqls: list[str]) -> list[list[tuple]]:
+        with self._connect() as con:  # opening the file is most of a small query's cost
+            return [con.execute(sql).fetchall() for sql in sqls]
 
     def wait_until_writable(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -223,8 +230,11 @@ class PostgresStaging:
         return self.query(f"select count(*) from {self.schema}.{table.name}")[0][0]
 
     def query(self, sql: str) -> list[tuple]:
+        return self.queries([sql])[0]
+
+    def queries(self, sqls: list[str]) -> list[list[tuple]]:
         with self.sql.connect() as conn:
-            return [tuple(r) for r in conn.exec_driver_sql(sql)]
+            return [[tuple(r) for r in conn.exec_driver_sql(sql)] for sql in sqls]
 
     def wait_until_writable(self) -> None:
         """PostgreSQL and Redshift take any number of writers."""

@@ -18,20 +18,22 @@ def describe_models(
 ) -> dict[str, dict[str, Any]]:
     """Per model: ``dagster/row_count``, ``dagster/column_schema`` (names and types as the database has them,
     ``descriptions`` as dbt's YAML gives them, per model and column) and a ``preview`` table of the first rows
-    by the first column; two queries for all models, and one per preview."""
+    by the first column; over one connection."""
     if not models:
         return {}
     names = ", ".join(f"'{m}'" for m in models)
-    columns: dict[str, list[tuple[str, str]]] = {m: [] for m in models}
-    for table, column, kind in warehouse.query(
+    found, counted, *previews = warehouse.queries([
         "select table_name, column_name, data_type from information_schema.columns "
-        f"where table_schema = '{schema}' and table_name in ({names}) order by table_name, ordinal_position"
-    ):
+        f"where table_schema = '{schema}' and table_name in ({names}) order by table_name, ordinal_position",
+        " union all ".join(f"select '{m}', count(*) from {schema}.{m}" for m in models),
+        *(f"select * from {schema}.{m} order by 1 limit {PREVIEW_ROWS}" for m in models),
+    ])
+    columns: dict[str, list[tuple[str, str]]] = {m: [] for m in models}
+    for table, column, kind in found:
         columns[table].append((column, kind))
-    counts = dict(warehouse.query(" union all ".join(f"select '{m}', count(*) from {schema}.{m}" for m in models)))
+    counts = dict(counted)
     described = {}
-    for model in models:
-        preview = warehouse.query(f"select * from {schema}.{model} order by 1 limit {PREVIEW_ROWS}")
+    for model, preview in zip(models, previews, strict=True):
         described[model] = {
             "dagster/row_count": int(counts[model]),
             "dagster/column_schema": dg.TableSchema(
