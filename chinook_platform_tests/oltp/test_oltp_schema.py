@@ -87,3 +87,39 @@ def test_money_round_trips_exactly(engine_with_one_invoice_and_track):
         line = CONTRACT_TABLES["invoice_line"]
         total = conn.execute(sa.select(sa.func.sum(line.c.unit_price)).where(line.c.invoice_line_id > 1)).scalar()
     assert Decimal(total) == Decimal("1.00")  # ten floats of 0.1 would not sum to exactly 1
+
+
+def test_runners_creating_a_new_schema_at_the_same_moment_both_get_it(postgres_url):
+    """Two runners (threads here: the race is the server's) open a new OLTP schema together; PostgreSQL's
+    ``create schema if not exists`` alone lets one of them fail on pg_namespace's unique index."""
+    import threading
+    import uuid
+
+    from chinook_platform.lib.oltp_database import create_oltp_engine
+
+    url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    schemas = [f"race_schema_{uuid.uuid4().hex[:8]}" for _ in range(20)]
+    errors: list[BaseException] = []
+
+    def open_engine(schema: str, barrier: threading.Barrier) -> None:
+        barrier.wait()
+        try:
+            create_oltp_engine(url, schema=schema, create=False).dispose()
+        except BaseException as error:  # noqa: BLE001  (collected and asserted below)
+            errors.append(error)
+
+    try:
+        for schema in schemas:
+            barrier = threading.Barrier(2)
+            threads = [threading.Thread(target=open_engine, args=(schema, barrier)) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert errors == []
+    finally:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            for schema in schemas:
+                conn.exec_driver_sql(f'drop schema if exists "{schema}" cascade')
+        engine.dispose()
