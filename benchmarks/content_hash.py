@@ -12,9 +12,15 @@ from chinook_platform.lib.contract import table
 from chinook_platform.lib.oltp_database import create_oltp_engine
 from chinook_platform.lib.oltp_load import content_hash_of, load_landed_file
 
-PARENTS = (("artist", "1,'a',1"), ("album", "1,'a',1,1"), ("genre", "1,'g',1"), ("media_type", "1,'m',1"),
-           ("track", "1,'t',1,1,1,null,1,99,1"), ("customer", "1,'a','b',null,'x','y',null,'z',null,null,'a@b.c',1"),
-           ("invoice", "1,1,'2021-01-01 00:00:00','x','y',null,'z',null,99,1"))
+PARENTS = (
+    ("artist", "1,'a',1"),
+    ("album", "1,'a',1,1"),
+    ("genre", "1,'g',1"),
+    ("media_type", "1,'m',1"),
+    ("track", "1,'t',1,1,1,null,1,99,1"),
+    ("customer", "1,'a','b',null,'x','y',null,'z',null,null,'a@b.c',1"),
+    ("invoice", "1,1,'2021-01-01 00:00:00','x','y',null,'z',null,99,1"),
+)
 
 
 def main() -> None:
@@ -25,8 +31,10 @@ def main() -> None:
         out.writelines(f"{i},1,1,0.99,1\n" for i in range(1, 1_000_001))
     engine = create_oltp_engine(f"sqlite:///{folder / 'oltp.sqlite'}")
     with engine.begin() as conn:  # every line's parents, so every line loads
-        conn.exec_driver_sql("insert into load_log (load_id, table_name, source_file, status, loaded_at) "
-                             "values (1, 'x', 'x', 'loaded', '2024-01-01')")
+        conn.exec_driver_sql(
+            "insert into load_log (load_id, table_name, source_file, status, loaded_at) "
+            "values (1, 'x', 'x', 'loaded', '2024-01-01')"
+        )
         for name, values in PARENTS:
             conn.exec_driver_sql(f"insert into {name} values ({values})")
     size = path.stat().st_size

@@ -52,24 +52,41 @@ def build_warehouse(source: Path, home: Path) -> dict:
         for table in TABLES:
             for statement in create_statements(table, "duckdb", "staging"):
                 con.execute(statement)
-            columns = ", ".join(f'cast("{c.csv_name}" as {column_type(c, "duckdb")}) as {c.name}'
-                                for c in table.columns)
-            con.execute(f"insert into staging.{table.name} select {columns}, 1, current_timestamp, 'benchmark' "
-                        f"from read_csv('{source / (table.csv_name + '.csv')}', header = true, all_varchar = true)")
+            columns = ", ".join(
+                f'cast("{c.csv_name}" as {column_type(c, "duckdb")}) as {c.name}' for c in table.columns
+            )
+            con.execute(
+                f"insert into staging.{table.name} select {columns}, 1, current_timestamp, 'benchmark' "
+                f"from read_csv('{source / (table.csv_name + '.csv')}', header = true, all_varchar = true)"
+            )
         [(lines,)] = con.execute("select count(*) from staging.invoice_line").fetchall()
     staged = time.perf_counter() - started
     project = REPO / "sql" / "warehouse"
     env = {**os.environ, "CHINOOK_HOME": str(home), "CHINOOK_WAREHOUSE_DUCKDB_PATH": str(path)}
     started = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).with_name("dbt")), "run", "--quiet", "--project-dir", str(project),
-                    "--profiles-dir", str(project), "--target-path", str(home / "dbt")], env=env, check=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "run",
+            "--quiet",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(home / "dbt"),
+        ],
+        env=env,
+        check=True,
+    )
     return {"invoice_lines": lines, "staging_seconds": staged, "dbt_seconds": time.perf_counter() - started}
 
 
 def child(stage: str, home: Path) -> dict:
     env = {**os.environ, "CHINOOK_HOME": str(home), "CHINOOK_WAREHOUSE_DUCKDB_PATH": str(home / "warehouse.duckdb")}
-    output = subprocess.run([sys.executable, __file__, "--stage", stage], env=env, check=True, capture_output=True,
-                            text=True).stdout
+    output = subprocess.run(
+        [sys.executable, __file__, "--stage", stage], env=env, check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -96,8 +113,11 @@ def stage(name: str) -> dict:
         kpis = [(c, read_kpi(staging, schema, c.kpi)) for c in CHARTS]
         charts = [(c, chart_spec(c, rows)) for c, rows in kpis]
         path = write_dashboard(render_dashboard(headline_kpis(staging, schema), charts, datetime.now(UTC)))
-        return {"seconds": time.perf_counter() - started, "bytes": path.stat().st_size,
-                "rows": sum(len(rows) for _, rows in kpis) + 1}
+        return {
+            "seconds": time.perf_counter() - started,
+            "bytes": path.stat().st_size,
+            "rows": sum(len(rows) for _, rows in kpis) + 1,
+        }
     if name == "charts":
         sizes = [len(render_png(chart_spec(c, read_kpi(staging, schema, c.kpi)))) for c in CHARTS]
         return {"seconds": time.perf_counter() - started, "png_bytes": sum(sizes)}
@@ -125,13 +145,17 @@ def main() -> None:
         dashboard, charts, browser = (child(s, home) for s in ("dashboard", "charts", "browser"))
         rows.append((scale, built, dashboard, charts, browser))
         print(f"scale {scale:g}: {built} {dashboard} {charts} {browser}", file=sys.stderr)
-    print("| scale | invoice lines | dbt run (s) | dashboard build (s) | page size (KB) | rows in the page "
-          "| chart PNGs, all 7 (s) | drawn in Chromium (s) |")
+    print(
+        "| scale | invoice lines | dbt run (s) | dashboard build (s) | page size (KB) | rows in the page "
+        "| chart PNGs, all 7 (s) | drawn in Chromium (s) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for scale, built, dashboard, charts, browser in rows:
-        print(f"| {scale:g} | {built['invoice_lines']:,} | {built['dbt_seconds']:.1f} | {dashboard['seconds']:.2f} "
-              f"| {dashboard['bytes'] / 1024:,.0f} | {dashboard['rows']} | {charts['seconds']:.2f} "
-              f"| {browser['seconds']:.2f} |")
+        print(
+            f"| {scale:g} | {built['invoice_lines']:,} | {built['dbt_seconds']:.1f} | {dashboard['seconds']:.2f} "
+            f"| {dashboard['bytes'] / 1024:,.0f} | {dashboard['rows']} | {charts['seconds']:.2f} "
+            f"| {browser['seconds']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

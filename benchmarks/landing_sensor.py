@@ -46,8 +46,10 @@ def main() -> None:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    print("| objects | list prefix (s) | first tick (s) | tick while pending (s) | tick once loaded (s) "
-          "| cursor bytes pending | cursor bytes loaded | peak MiB |")
+    print(
+        "| objects | list prefix (s) | first tick (s) | tick while pending (s) | tick once loaded (s) "
+        "| cursor bytes pending | cursor bytes loaded | peak MiB |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     try:
         for count in args.objects:
@@ -77,15 +79,27 @@ def main() -> None:
             pending_seconds, pending = tick(first.cursor, {"landing_zone": zone_resource, "oltp": oltp})
             assert pending.run_requests == []
             with oltp.engine().begin() as conn:  # what the run's loads record
-                conn.execute(load_log.insert(), [
-                    {"table_name": "invoice_line", "source_file": zone.location(f.key), "source_version": f.version,
-                     "status": "loaded", "loaded_at": datetime.now()} for f in listed])
+                conn.execute(
+                    load_log.insert(),
+                    [
+                        {
+                            "table_name": "invoice_line",
+                            "source_file": zone.location(f.key),
+                            "source_version": f.version,
+                            "status": "loaded",
+                            "loaded_at": datetime.now(),
+                        }
+                        for f in listed
+                    ],
+                )
             loaded_seconds, loaded = tick(pending.cursor, {"landing_zone": zone_resource, "oltp": oltp})
             assert loaded.run_requests == []
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"| {count:,} | {list_seconds:.2f} | {first_seconds:.2f} | {pending_seconds:.2f} | "
-                  f"{loaded_seconds:.2f} | {len(pending.cursor):,} | {len(loaded.cursor):,} | {peak:.0f} |",
-                  flush=True)
+            print(
+                f"| {count:,} | {list_seconds:.2f} | {first_seconds:.2f} | {pending_seconds:.2f} | "
+                f"{loaded_seconds:.2f} | {len(pending.cursor):,} | {len(loaded.cursor):,} | {peak:.0f} |",
+                flush=True,
+            )
     finally:
         server.stop()
 

@@ -77,8 +77,10 @@ class Home:
         from dagster import RunsFilter
 
         with self.instance() as instance:
-            records = sorted(instance.get_run_records(RunsFilter(created_after=datetime.fromtimestamp(since, UTC))),
-                             key=lambda r: r.create_timestamp)
+            records = sorted(
+                instance.get_run_records(RunsFilter(created_after=datetime.fromtimestamp(since, UTC))),
+                key=lambda r: r.create_timestamp,
+            )
         parts = []
         for record in records:
             created = record.create_timestamp.timestamp()
@@ -131,8 +133,15 @@ def bench_scale(scale: float) -> list[str]:
     home.run(str(BIN / "chinook"), "generate", "--scale", f"{scale:g}", "--out", str(data))
     home.run(str(BIN / "chinook"), "run", "--source", str(data))  # `make run`'s state
     log = (work / "make-dev.log").open("w")
-    dev = subprocess.Popen(["make", "dev"], cwd=REPO, env=home.env, stdout=log, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL, start_new_session=True)
+    dev = subprocess.Popen(
+        ["make", "dev"],
+        cwd=REPO,
+        env=home.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     rows = []
     try:
         while True:
@@ -154,8 +163,9 @@ def bench_scale(scale: float) -> list[str]:
 
         for label, days in (("(b) a new day", 1), ("(c) 7 new days at once", 7)):
             folder = work / f"days-{days}"
-            home.run(str(BIN / "chinook"), "generate", "--next-days", str(days), "--after", "oltp", "--out",
-                     str(folder))
+            home.run(
+                str(BIN / "chinook"), "generate", "--next-days", str(days), "--after", "oltp", "--out", str(folder)
+            )
             before = home.counts()
             land(home, folder)
             seconds, cost, runs = settle(home, before, want_new_facts=True)
@@ -169,8 +179,10 @@ def bench_scale(scale: float) -> list[str]:
 
 def row(scale: float, what: str, files: int, seconds: float, cost: Counter, runs: str) -> str:
     load = os.getloadavg()[0]
-    return (f"| {scale:g} | {what} | {files} | {cost['runs']} | {cost['oltp']} | {cost['lake']} | {cost['staging']} | "
-            f"{cost['dbt builds']} | {seconds:.0f} | {load:.1f} | {runs} |")
+    return (
+        f"| {scale:g} | {what} | {files} | {cost['runs']} | {cost['oltp']} | {cost['lake']} | {cost['staging']} | "
+        f"{cost['dbt builds']} | {seconds:.0f} | {load:.1f} | {runs} |"
+    )
 
 
 def main() -> None:
@@ -178,8 +190,10 @@ def main() -> None:
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 100])
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    print("| scale | landed | files | runs | OLTP materializations | lake | staging | dbt builds "
-          "| seconds to the marts | load avg | runs (s after landing: queued, ran) |")
+    print(
+        "| scale | landed | files | runs | OLTP materializations | lake | staging | dbt builds "
+        "| seconds to the marts | load avg | runs (s after landing: queued, ran) |"
+    )
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for scale in args.scales:
         for line in bench_scale(scale):

@@ -126,8 +126,10 @@ def child(method: str, folder: Path, url: str, schema: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", type=float, nargs="+", default=[100, 1000])
-    parser.add_argument("--url", default=os.environ.get("CHINOOK_TEST_POSTGRES_URL",
-                                                         "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("CHINOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    )
     parser.add_argument("--methods", nargs="+", default=list(METHODS.values()), choices=list(METHODS.values()))
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -161,8 +163,11 @@ def main() -> None:
             own = r["rows"] / r["seconds"]
             ratios = [f"{own / rates[m]:.0%}" if m in rates else "-" for m in ("copy", "copy_then_keys")]
             vs_sql = f"{own / rates['to_sql']:.1f}x" if "to_sql" in rates else "-"
-            print(f"| {scale:g} | {label} | {r['rows']:,} | {r['seconds']:.1f} | {own:,.0f} | {r['peak_mib']:.0f} | "
-                  f"{' | '.join(ratios)} | {vs_sql} |", flush=True)
+            print(
+                f"| {scale:g} | {label} | {r['rows']:,} | {r['seconds']:.1f} | {own:,.0f} | {r['peak_mib']:.0f} | "
+                f"{' | '.join(ratios)} | {vs_sql} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

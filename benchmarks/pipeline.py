@@ -37,10 +37,14 @@ sys.path.insert(0, str(REPO))
 STAGES = ("oltp", "lake", "staging", "dbt")
 CHANGED_TABLES = "CHINOOK_BENCH_CHANGED_TABLES"  # the staging stage's tables with new rows, for the dbt stage
 WAREHOUSE_STAGES = ("staging", "dbt")  # what replaces the pandas star schema
-STAGE_NAMES = {"oltp": "OLTP load (SQLite)", "lake": "lake extract (Parquet)", "staging": "staging load (DuckDB)",
-               "dbt": "dbt build (models downstream of the changed staging tables)",
-               "dbt-all": "dbt build of every model (daily full-refresh job; not in the total)",
-               "pandas": "pandas: read CSVs, write star schema and marts to DuckDB"}
+STAGE_NAMES = {
+    "oltp": "OLTP load (SQLite)",
+    "lake": "lake extract (Parquet)",
+    "staging": "staging load (DuckDB)",
+    "dbt": "dbt build (models downstream of the changed staging tables)",
+    "dbt-all": "dbt build of every model (daily full-refresh job; not in the total)",
+    "pandas": "pandas: read CSVs, write star schema and marts to DuckDB",
+}
 
 
 def dataset(scale: float) -> Path:
@@ -68,8 +72,12 @@ def land(source: Path, landing: Path, last_day: bool) -> int:
 
 
 def run_stage(stage: str, home: Path, source: Path, changed: list[str] | None = None) -> dict:
-    env = {**os.environ, "CHINOOK_HOME": str(home), "CHINOOK_BENCH_SOURCE": str(source),
-           CHANGED_TABLES: json.dumps(changed or [])}
+    env = {
+        **os.environ,
+        "CHINOOK_HOME": str(home),
+        "CHINOOK_BENCH_SOURCE": str(source),
+        CHANGED_TABLES: json.dumps(changed or []),
+    }
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, __file__, "--stage", stage], env=env, stdout=subprocess.PIPE, text=True)
     output = child.stdout.read()
@@ -111,8 +119,9 @@ def prepare(name: str) -> Callable[[], int | dict]:
                 seen = loaded_versions(engine, table)
                 for landed in landed_files_of(table, zone.list_files()):
                     if (zone.location(landed.key), landed.version) not in seen:
-                        rows += load_landed_file(engine, table, zone.location(landed.key), landed.version,
-                                                 lambda k=landed.key: zone.open(k)).rows_loaded
+                        rows += load_landed_file(
+                            engine, table, zone.location(landed.key), landed.version, lambda k=landed.key: zone.open(k)
+                        ).rows_loaded
                 retried = retry_awaiting_parent(engine, table)
                 rows += retried.rows_resolved if retried else 0
             return rows
@@ -134,8 +143,13 @@ def prepare(name: str) -> Callable[[], int | dict]:
         def stage_batches() -> dict:
             store, staging, rows, changed = lake.store(), warehouse.staging(), 0, []
             for table in TABLES:
-                loaded = load_new_batches(staging, table, store.batches(table), lambda b, t=table: store.stream(t, b),
-                                          lambda b, t=table: store.uri(t, b.file))
+                loaded = load_new_batches(
+                    staging,
+                    table,
+                    store.batches(table),
+                    lambda b, t=table: store.stream(t, b),
+                    lambda b, t=table: store.uri(t, b.file),
+                )
                 rows += sum(n for _, n in loaded)
                 changed += [table.name] if loaded else []
             return {"rows": rows, "changed": changed}
@@ -153,9 +167,21 @@ def prepare(name: str) -> Callable[[], int | dict]:
             project = REPO / "sql" / "warehouse"
             if name == "dbt" and not changed:
                 return 0  # nothing staged: automation would start no dbt run
-            subprocess.run([str(Path(sys.executable).with_name("dbt")), "build", "--quiet", "--project-dir",
-                            str(project), "--profiles-dir", str(project), "--target-path",
-                            str(Path(os.environ["CHINOOK_HOME"]) / "dbt"), *selection], check=True)
+            subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("dbt")),
+                    "build",
+                    "--quiet",
+                    "--project-dir",
+                    str(project),
+                    "--profiles-dir",
+                    str(project),
+                    "--target-path",
+                    str(Path(os.environ["CHINOOK_HOME"]) / "dbt"),
+                    *selection,
+                ],
+                check=True,
+            )
             with duckdb.connect(warehouse.duckdb_path, read_only=True) as con:
                 return con.execute("select count(*) from analytics.fct_invoice_line").fetchone()[0]
 
@@ -189,52 +215,89 @@ def pandas_star_schema(source: Path, home: Path) -> int:
     invoice["InvoiceDate"] = pd.to_datetime(invoice["InvoiceDate"])
     invoice["date_day"] = invoice["InvoiceDate"].dt.normalize()
 
-    dim_track = (track.merge(album, on="AlbumId", how="left")
-                 .merge(artist.rename(columns={"Name": "ArtistName"}), on="ArtistId", how="left")
-                 .merge(genre.rename(columns={"Name": "GenreName"}), on="GenreId", how="left")
-                 .merge(media.rename(columns={"Name": "MediaTypeName"}), on="MediaTypeId", how="left"))
+    dim_track = (
+        track.merge(album, on="AlbumId", how="left")
+        .merge(artist.rename(columns={"Name": "ArtistName"}), on="ArtistId", how="left")
+        .merge(genre.rename(columns={"Name": "GenreName"}), on="GenreId", how="left")
+        .merge(media.rename(columns={"Name": "MediaTypeName"}), on="MediaTypeId", how="left")
+    )
     days = pd.date_range(invoice["date_day"].min(), invoice["date_day"].max(), freq="D")
-    dim_date = pd.DataFrame({"date_day": days, "year_number": days.year, "quarter_number": days.quarter,
-                             "month_number": days.month, "month_start": days.to_period("M").to_timestamp(),
-                             "day_of_week": (days.day_of_week + 1) % 7, "is_weekend": days.day_of_week >= 5})
+    dim_date = pd.DataFrame(
+        {
+            "date_day": days,
+            "year_number": days.year,
+            "quarter_number": days.quarter,
+            "month_number": days.month,
+            "month_start": days.to_period("M").to_timestamp(),
+            "day_of_week": (days.day_of_week + 1) % 7,
+            "is_weekend": days.day_of_week >= 5,
+        }
+    )
 
-    fct_line = line.merge(invoice[["InvoiceId", "CustomerId", "InvoiceDate", "date_day", "BillingCountry"]],
-                          on="InvoiceId")
+    fct_line = line.merge(
+        invoice[["InvoiceId", "CustomerId", "InvoiceDate", "date_day", "BillingCountry"]], on="InvoiceId"
+    )
     fct_line["LineAmount"] = fct_line["UnitPrice"] * fct_line["Quantity"]
     per_invoice = fct_line.groupby("InvoiceId").agg(LineCount=("InvoiceLineId", "size"), Quantity=("Quantity", "sum"))
     fct_invoice = invoice.merge(per_invoice.reset_index(), on="InvoiceId", how="left")
 
-    lines_by_track = fct_line.merge(dim_track[["TrackId", "AlbumId", "ArtistId", "ArtistName", "GenreId",
-                                               "GenreName"]], on="TrackId")
+    lines_by_track = fct_line.merge(
+        dim_track[["TrackId", "AlbumId", "ArtistId", "ArtistName", "GenreId", "GenreName"]], on="TrackId"
+    )
     month = fct_line["InvoiceDate"].dt.to_period("M").dt.to_timestamp()
-    monthly = fct_line.groupby(month).agg(invoices=("InvoiceId", "nunique"), lines=("InvoiceLineId", "size"),
-                                          quantity=("Quantity", "sum"), revenue=("LineAmount", "sum"),
-                                          customers=("CustomerId", "nunique")).rename_axis("month_start")
+    monthly = (
+        fct_line.groupby(month)
+        .agg(
+            invoices=("InvoiceId", "nunique"),
+            lines=("InvoiceLineId", "size"),
+            quantity=("Quantity", "sum"),
+            revenue=("LineAmount", "sum"),
+            customers=("CustomerId", "nunique"),
+        )
+        .rename_axis("month_start")
+    )
     monthly["revenue_change"] = monthly["revenue"].diff()
-    country = fct_invoice.groupby("BillingCountry").agg(revenue=("Total", "sum"), invoices=("InvoiceId", "size"),
-                                                        customers=("CustomerId", "nunique"))
+    country = fct_invoice.groupby("BillingCountry").agg(
+        revenue=("Total", "sum"), invoices=("InvoiceId", "size"), customers=("CustomerId", "nunique")
+    )
     country["average_invoice_value"] = country["revenue"] / country["invoices"]
     country["revenue_share"] = country["revenue"] / country["revenue"].sum()
     genre_performance = lines_by_track.groupby(["GenreId", "GenreName"]).agg(
-        revenue=("LineAmount", "sum"), quantity=("Quantity", "sum"), tracks_sold=("TrackId", "nunique"),
-        customers=("CustomerId", "nunique"))
+        revenue=("LineAmount", "sum"),
+        quantity=("Quantity", "sum"),
+        tracks_sold=("TrackId", "nunique"),
+        customers=("CustomerId", "nunique"),
+    )
     genre_performance["revenue_share"] = genre_performance["revenue"] / genre_performance["revenue"].sum()
     artist_performance = lines_by_track.groupby(["ArtistId", "ArtistName"]).agg(
-        revenue=("LineAmount", "sum"), quantity=("Quantity", "sum"), albums_with_sales=("AlbumId", "nunique"),
-        tracks_sold=("TrackId", "nunique"), customers=("CustomerId", "nunique"))
+        revenue=("LineAmount", "sum"),
+        quantity=("Quantity", "sum"),
+        albums_with_sales=("AlbumId", "nunique"),
+        tracks_sold=("TrackId", "nunique"),
+        customers=("CustomerId", "nunique"),
+    )
     artist_performance["revenue_rank"] = artist_performance["revenue"].rank(method="min", ascending=False)
 
     def favourite(column: str) -> pd.Series:
-        spend = lines_by_track.groupby(["CustomerId", column]).agg(spend=("LineAmount", "sum"),
-                                                                   quantity=("Quantity", "sum")).reset_index()
+        spend = (
+            lines_by_track.groupby(["CustomerId", column])
+            .agg(spend=("LineAmount", "sum"), quantity=("Quantity", "sum"))
+            .reset_index()
+        )
         ranked = spend.sort_values(["CustomerId", "spend", "quantity", column], ascending=[True, False, False, True])
         return ranked.drop_duplicates("CustomerId").set_index("CustomerId")[column]
 
     purchases = fct_invoice.groupby("CustomerId").agg(
-        first_purchase_at=("InvoiceDate", "min"), last_purchase_at=("InvoiceDate", "max"),
-        invoice_count=("InvoiceId", "size"), lifetime_value=("Total", "sum"))
-    for score, metric in (("recency_score", "last_purchase_at"), ("frequency_score", "invoice_count"),
-                          ("monetary_score", "lifetime_value")):
+        first_purchase_at=("InvoiceDate", "min"),
+        last_purchase_at=("InvoiceDate", "max"),
+        invoice_count=("InvoiceId", "size"),
+        lifetime_value=("Total", "sum"),
+    )
+    for score, metric in (
+        ("recency_score", "last_purchase_at"),
+        ("frequency_score", "invoice_count"),
+        ("monetary_score", "lifetime_value"),
+    ):
         purchases[score] = pd.qcut(purchases[metric].rank(method="first"), 5, labels=False) + 1
     single_view = customer.merge(purchases.reset_index(), on="CustomerId", how="left")
     single_view["favourite_genre"] = single_view["CustomerId"].map(favourite("GenreName"))
@@ -242,13 +305,30 @@ def pandas_star_schema(source: Path, home: Path) -> int:
     single_view["days_since_last_purchase"] = (invoice["InvoiceDate"].max() - single_view["last_purchase_at"]).dt.days
     r, f, m = (single_view[c] for c in ("recency_score", "frequency_score", "monetary_score"))
     single_view["segment"] = np.select(
-        [single_view["invoice_count"].isna(), (r >= 4) & (f >= 4) & (m >= 4), f >= 4, r >= 4, (r <= 2) & (f >= 3),
-         r <= 2], ["prospect", "champion", "loyal", "recent", "at_risk", "hibernating"], default="regular")
+        [
+            single_view["invoice_count"].isna(),
+            (r >= 4) & (f >= 4) & (m >= 4),
+            f >= 4,
+            r >= 4,
+            (r <= 2) & (f >= 3),
+            r <= 2,
+        ],
+        ["prospect", "champion", "loyal", "recent", "at_risk", "hibernating"],
+        default="regular",
+    )
 
-    tables = {"dim_track": dim_track, "dim_customer": customer, "dim_date": dim_date, "fct_invoice_line": fct_line,
-              "fct_invoice": fct_invoice, "mart_monthly_revenue": monthly.reset_index(),
-              "mart_country_sales": country.reset_index(), "mart_genre_performance": genre_performance.reset_index(),
-              "mart_artist_performance": artist_performance.reset_index(), "mart_single_customer_view": single_view}
+    tables = {
+        "dim_track": dim_track,
+        "dim_customer": customer,
+        "dim_date": dim_date,
+        "fct_invoice_line": fct_line,
+        "fct_invoice": fct_invoice,
+        "mart_monthly_revenue": monthly.reset_index(),
+        "mart_country_sales": country.reset_index(),
+        "mart_genre_performance": genre_performance.reset_index(),
+        "mart_artist_performance": artist_performance.reset_index(),
+        "mart_single_customer_view": single_view,
+    }
     with duckdb.connect(str(home / "pandas.duckdb")) as con:
         for name, frame in tables.items():
             con.register("frame", frame)
@@ -258,8 +338,11 @@ def pandas_star_schema(source: Path, home: Path) -> int:
 
 
 def print_row(run: str, name: str, r: dict) -> None:
-    print(f"| {run} | {STAGE_NAMES[name]} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows'] / r['seconds']:,.0f} | "
-          f"{r['startup']:.1f} | {r['peak_mib']:.0f} |", flush=True)
+    print(
+        f"| {run} | {STAGE_NAMES[name]} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows'] / r['seconds']:,.0f} | "
+        f"{r['startup']:.1f} | {r['peak_mib']:.0f} |",
+        flush=True,
+    )
 
 
 def summary(full: dict[str, dict], incremental: dict[str, dict], pandas: dict, every_model: dict) -> str:
@@ -271,21 +354,28 @@ def summary(full: dict[str, dict], incremental: dict[str, dict], pandas: dict, e
         return f"- {label}: {ours:.1f} s vs the pandas alternative's {theirs:.1f} s: {verdict}"
 
     share = seconds(incremental) / seconds(full)
-    return "\n".join([
-        versus("warehouse build (staging load + dbt build, what replaces the pandas star schema)",
-               seconds(full, WAREHOUSE_STAGES), pandas["seconds"]),
-        versus("whole path (OLTP load + lake extract + staging load + dbt build)", seconds(full), pandas["seconds"]),
-        f"- incremental run (+1 day): {seconds(incremental):.1f} s, {share:.1%} of the full build's "
-        f"{seconds(full):.1f} s ({'within' if share <= 0.1 else 'above'} the goal of 10%); "
-        f"the warehouse stages alone: {seconds(incremental, WAREHOUSE_STAGES):.1f} s of "
-        f"{seconds(full, WAREHOUSE_STAGES):.1f} s "
-        f"({seconds(incremental, WAREHOUSE_STAGES) / seconds(full, WAREHOUSE_STAGES):.1%})",
-        f"- had the incremental run built every dbt model (as the daily full-refresh job does), it would take "
-        f"{seconds(incremental) - incremental['dbt']['seconds'] + every_model['seconds']:.1f} s "
-        f"({(seconds(incremental) - incremental['dbt']['seconds'] + every_model['seconds']) / seconds(full):.1%})",
-        f"- start-up, not in the seconds above: {sum(r['startup'] for r in full.values()):.1f} s per run "
-        f"over the four stage processes",
-    ])
+    return "\n".join(
+        [
+            versus(
+                "warehouse build (staging load + dbt build, what replaces the pandas star schema)",
+                seconds(full, WAREHOUSE_STAGES),
+                pandas["seconds"],
+            ),
+            versus(
+                "whole path (OLTP load + lake extract + staging load + dbt build)", seconds(full), pandas["seconds"]
+            ),
+            f"- incremental run (+1 day): {seconds(incremental):.1f} s, {share:.1%} of the full build's "
+            f"{seconds(full):.1f} s ({'within' if share <= 0.1 else 'above'} the goal of 10%); "
+            f"the warehouse stages alone: {seconds(incremental, WAREHOUSE_STAGES):.1f} s of "
+            f"{seconds(full, WAREHOUSE_STAGES):.1f} s "
+            f"({seconds(incremental, WAREHOUSE_STAGES) / seconds(full, WAREHOUSE_STAGES):.1%})",
+            f"- had the incremental run built every dbt model (as the daily full-refresh job does), it would take "
+            f"{seconds(incremental) - incremental['dbt']['seconds'] + every_model['seconds']:.1f} s "
+            f"({(seconds(incremental) - incremental['dbt']['seconds'] + every_model['seconds']) / seconds(full):.1%})",
+            f"- start-up, not in the seconds above: {sum(r['startup'] for r in full.values()):.1f} s per run "
+            f"over the four stage processes",
+        ]
+    )
 
 
 def main() -> None:
@@ -299,8 +389,10 @@ def main() -> None:
     source = dataset(args.scale)
     home = REPO / ".chinook" / "benchmarks" / f"pipeline-home-{args.scale:g}"
     shutil.rmtree(home, ignore_errors=True)
-    print(f"scale {args.scale:g}\n\n| run | stage | rows | seconds | rows/s | start-up s | peak MiB |\n"
-          "|---|---|---:|---:|---:|---:|---:|")
+    print(
+        f"scale {args.scale:g}\n\n| run | stage | rows | seconds | rows/s | start-up s | peak MiB |\n"
+        "|---|---|---:|---:|---:|---:|---:|"
+    )
     results: dict[str, dict[str, dict]] = {}
     for run, last_day in (("full", False), ("incremental (+1 day)", True)):
         land(source, home / "landing", last_day)

@@ -40,14 +40,22 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 BIN = Path(sys.executable).parent
-CHAIN = {"land": "chinook land (8 CSVs)", "full": "`chinook run` (full, first run)",
-         "dbt": "`chinook dbt build --full-refresh` (standalone dbt floor)",
-         "land_day": "chinook land (+1 day)", "incremental": "`chinook run` (+1 day, incremental)"}
-CHILDREN = {"duckdb": "floor: DuckDB read_csv into tables", "postgres": "floor: PostgreSQL COPY, unindexed tables",
-            "sqlite": "floor: SQLite executemany, one transaction",
-            "pandas_sqlite": "pandas read_csv + to_sql into SQLite (chunks of 10k)",
-            "dlt_duckdb": "dlt, pyarrow batches, into DuckDB", "dlt_postgres": "dlt, pyarrow batches, into PostgreSQL",
-            "pandas_star": "pandas star schema and marts into DuckDB (pipeline.py)"}
+CHAIN = {
+    "land": "chinook land (8 CSVs)",
+    "full": "`chinook run` (full, first run)",
+    "dbt": "`chinook dbt build --full-refresh` (standalone dbt floor)",
+    "land_day": "chinook land (+1 day)",
+    "incremental": "`chinook run` (+1 day, incremental)",
+}
+CHILDREN = {
+    "duckdb": "floor: DuckDB read_csv into tables",
+    "postgres": "floor: PostgreSQL COPY, unindexed tables",
+    "sqlite": "floor: SQLite executemany, one transaction",
+    "pandas_sqlite": "pandas read_csv + to_sql into SQLite (chunks of 10k)",
+    "dlt_duckdb": "dlt, pyarrow batches, into DuckDB",
+    "dlt_postgres": "dlt, pyarrow batches, into PostgreSQL",
+    "pandas_star": "pandas star schema and marts into DuckDB (pipeline.py)",
+}
 METHODS = ["chinook", *CHILDREN]
 FLOORS = ("duckdb", "postgres", "sqlite", "dbt")
 DLT_LOADER = """
@@ -79,8 +87,12 @@ def dataset(cache: Path, scale: float) -> Path:
     if not (folder / ".complete").exists():
         shutil.rmtree(folder, ignore_errors=True)
         print(f"generating scale {scale:g} into {folder} ...", file=sys.stderr)
-        subprocess.run([BIN / "chinook", "generate", "--scale", f"{scale:g}", "--out", folder], check=True,
-                       env=child_env(), stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [BIN / "chinook", "generate", "--scale", f"{scale:g}", "--out", folder],
+            check=True,
+            env=child_env(),
+            stdout=subprocess.DEVNULL,
+        )
         (folder / ".complete").touch()
     return folder
 
@@ -117,8 +129,14 @@ def tree_rss_kib(root: int) -> int:
         pid = todo.pop()
         todo += children[pid]
         try:
-            total += next((int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                           if line.startswith("VmRSS:")), 0)
+            total += next(
+                (
+                    int(line.split()[1])
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                    if line.startswith("VmRSS:")
+                ),
+                0,
+            )
         except OSError:
             continue
     return total
@@ -129,8 +147,7 @@ def measure(command: list, env: dict[str, str]) -> dict:
     load = float(Path("/proc/loadavg").read_text().split()[0])
     with tempfile.TemporaryFile("w+") as output:
         start = time.perf_counter()
-        child = subprocess.Popen([str(c) for c in command], env=env, stdout=output, stderr=subprocess.STDOUT,
-                                 text=True)
+        child = subprocess.Popen([str(c) for c in command], env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
         peak, done = [0], threading.Event()
 
         def poll() -> None:
@@ -148,8 +165,13 @@ def measure(command: list, env: dict[str, str]) -> dict:
         lines = output.read().strip().splitlines()
     if child.returncode:
         raise SystemExit(f"{' '.join(map(str, command))[:200]} exited {child.returncode}:\n" + "\n".join(lines[-15:]))
-    return {"wall": wall, "seconds": wall, "peak_mib": max(peak[0], usage.ru_maxrss) / 1024, "load": load,
-            "last_line": lines[-1] if lines else ""}
+    return {
+        "wall": wall,
+        "seconds": wall,
+        "peak_mib": max(peak[0], usage.ru_maxrss) / 1024,
+        "load": load,
+        "last_line": lines[-1] if lines else "",
+    }
 
 
 def chinook_chain(folder: Path, work: Path, with_dbt: bool, with_day: bool) -> dict[str, dict]:
@@ -159,8 +181,11 @@ def chinook_chain(folder: Path, work: Path, with_dbt: bool, with_day: bool) -> d
     steps = [("land", [chinook, "land", folder]), ("full", [chinook, "run"])]
     steps += [("dbt", [chinook, "dbt", "build", "--full-refresh", "--quiet"])] if with_dbt else []
     if with_day:
-        steps += [("generate", [chinook, "generate", "--next-days", "1", "--after", "oltp", "--out", work / "day"]),
-                  ("land_day", [chinook, "land", work / "day"]), ("incremental", [chinook, "run"])]
+        steps += [
+            ("generate", [chinook, "generate", "--next-days", "1", "--after", "oltp", "--out", work / "day"]),
+            ("land_day", [chinook, "land", work / "day"]),
+            ("incremental", [chinook, "run"]),
+        ]
     for step, command in steps:
         print(f"  {step}: {' '.join(map(str, command[1:]))} ...", file=sys.stderr)
         results[step] = measure(command, env)
@@ -175,8 +200,17 @@ def run_child(method: str, folder: Path, work: Path, url: str, cache: Path) -> d
         from chinook_platform.lib.contract import TABLES
 
         spec = {t.name: [t.csv_name, {c.csv_name: c.type.value for c in t.columns}] for t in TABLES}
-        command = [dlt_python(cache), "-c", DLT_LOADER, method[4:], folder, work, schema, json.dumps(spec),
-                   url.replace("+psycopg", "").replace("postgres@", "postgres:unused@")]
+        command = [
+            dlt_python(cache),
+            "-c",
+            DLT_LOADER,
+            method[4:],
+            folder,
+            work,
+            schema,
+            json.dumps(spec),
+            url.replace("+psycopg", "").replace("postgres@", "postgres:unused@"),
+        ]
         env = child_env(RUNTIME__DLTHUB_TELEMETRY="false", DLT_DATA_DIR=str(work / "dlt-data"))
     else:
         command, env = [sys.executable, __file__, "--child", method, folder, work, url, schema], child_env()
@@ -190,8 +224,10 @@ def run_child(method: str, folder: Path, work: Path, url: str, cache: Path) -> d
             with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
                 conn.execute(f'drop schema if exists "{schema}" cascade')
     result.update(json.loads(result.pop("last_line")))
-    print(f"  {method}: {result['wall']:.1f} s wall, {result['seconds']:.1f} s work, {result['rows']:,} rows",
-          file=sys.stderr)
+    print(
+        f"  {method}: {result['wall']:.1f} s wall, {result['seconds']:.1f} s work, {result['rows']:,} rows",
+        file=sys.stderr,
+    )
     return result
 
 
@@ -236,15 +272,23 @@ def child(method: str, folder: Path, work: Path, url: str, schema: str) -> None:
             with conn.connection.driver_connection.cursor() as cursor:
                 for table, path in files:
                     columns = ", ".join(c.name for c in table.columns)
-                    with path.open("rb") as source, cursor.copy(
-                            f'copy "{schema}"."{table.name}" ({columns}) from stdin (format csv, header true)') as copy:
+                    with (
+                        path.open("rb") as source,
+                        cursor.copy(
+                            f'copy "{schema}"."{table.name}" ({columns}) from stdin (format csv, header true)'
+                        ) as copy,
+                    ):
                         while chunk := source.read(1 << 20):
                             copy.write(chunk)
                     rows += cursor.execute(f'select count(*) from "{schema}"."{table.name}"').fetchone()[0]
         engine.dispose()
     elif method == "sqlite":
-        affinity = {ColumnType.INTEGER: "integer", ColumnType.TEXT: "text", ColumnType.MONEY: "numeric",
-                    ColumnType.TIMESTAMP: "text"}
+        affinity = {
+            ColumnType.INTEGER: "integer",
+            ColumnType.TEXT: "text",
+            ColumnType.MONEY: "numeric",
+            ColumnType.TIMESTAMP: "text",
+        }
         con = sqlite3.connect(work / "floor.sqlite")
         with con:
             for table, path in files:
@@ -254,8 +298,10 @@ def child(method: str, folder: Path, work: Path, url: str, schema: str) -> None:
                     reader = csv.reader(source)
                     next(reader)
                     marks = ", ".join("?" * len(table.columns))
-                    con.executemany(f"insert into {table.name} values ({marks})",
-                                    ([v if v != "" else None for v in r] for r in reader))
+                    con.executemany(
+                        f"insert into {table.name} values ({marks})",
+                        ([v if v != "" else None for v in r] for r in reader),
+                    )
                 rows += con.execute(f"select count(*) from {table.name}").fetchone()[0]
         con.close()
     elif method == "pandas_sqlite":
@@ -271,13 +317,18 @@ def child(method: str, folder: Path, work: Path, url: str, schema: str) -> None:
 
 def scale_table(scale: float, results: dict[str, dict]) -> str:
     full = results.get("full", {}).get("wall")
-    lines = [f"scale {scale:g}\n", "| method | wall s | work s | peak MiB | vs `chinook run` (full) | "
-             "load avg (1 min) |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"scale {scale:g}\n",
+        "| method | wall s | work s | peak MiB | vs `chinook run` (full) | load avg (1 min) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for key, label in {**CHAIN, **CHILDREN}.items():
         if r := results.get(key):
             versus = f"{r['wall'] / full:.2f}x" if full else "-"
-            lines.append(f"| {label} | {r['wall']:.1f} | {r['seconds']:.1f} | {r['peak_mib']:,.0f} | {versus} | "
-                         f"{r['load']:.2f} |")
+            lines.append(
+                f"| {label} | {r['wall']:.1f} | {r['seconds']:.1f} | {r['peak_mib']:,.0f} | {versus} | "
+                f"{r['load']:.2f} |"
+            )
     return "\n".join(lines)
 
 
@@ -294,41 +345,76 @@ def goals_table(figures: dict[float, dict[str, dict]]) -> str:
         if "full" in r and all(f in r for f in FLOORS):
             floor = sum(r[f]["seconds"] for f in FLOORS)
             ratio = r["full"]["wall"] / floor
-            row("whole path / floor (DuckDB read_csv + PostgreSQL COPY + SQLite executemany + standalone dbt build)",
-                "<= 2x", scale, f"{r['full']['wall']:.1f} s / {floor:.1f} s = {ratio:.1f}x", ratio <= 2)
+            row(
+                "whole path / floor (DuckDB read_csv + PostgreSQL COPY + SQLite executemany + standalone dbt build)",
+                "<= 2x",
+                scale,
+                f"{r['full']['wall']:.1f} s / {floor:.1f} s = {ratio:.1f}x",
+                ratio <= 2,
+            )
     if "full" in figures[scales[0]]:
         fixed = figures[scales[0]]["full"]["wall"]
-        row("fixed cost of a run (`chinook run` full at the smallest scale)", "< 10 s at scale 1", scales[0],
-            f"{fixed:.1f} s", fixed < 10 if scales[0] == 1 else None)
+        row(
+            "fixed cost of a run (`chinook run` full at the smallest scale)",
+            "< 10 s at scale 1",
+            scales[0],
+            f"{fixed:.1f} s",
+            fixed < 10 if scales[0] == 1 else None,
+        )
     for scale in scales:
         r = figures[scale]
         if "incremental" in r:
             share = r["incremental"]["wall"] / r["full"]["wall"]
-            row("incremental (+1 day) / full", "<= 10% at scale 100", scale,
+            row(
+                "incremental (+1 day) / full",
+                "<= 10% at scale 100",
+                scale,
                 f"{r['incremental']['wall']:.1f} s / {r['full']['wall']:.1f} s = {share:.0%}",
-                share <= 0.1 if scale == 100 else None)
+                share <= 0.1 if scale == 100 else None,
+            )
     for scale in (s for s in scales if "full" in figures[s]):
         peak = figures[scale]["full"]["peak_mib"]
-        row("peak memory of `chinook run` (full, process tree)", "< 1 GiB at scale 1000", scale, f"{peak:,.0f} MiB",
-            peak < 1024 if scale == 1000 else None)
+        row(
+            "peak memory of `chinook run` (full, process tree)",
+            "< 1 GiB at scale 1000",
+            scale,
+            f"{peak:,.0f} MiB",
+            peak < 1024 if scale == 1000 else None,
+        )
     for other in ("dlt_duckdb", "dlt_postgres", "pandas_sqlite", "pandas_star"):
         for scale in (s for s in scales if "full" in figures[s] and other in figures[s]):
             ours, theirs = figures[scale]["full"]["wall"], figures[scale][other]["wall"]
-            row(f"`chinook run` (full) vs {CHILDREN[other]} (wall)", "-", scale,
-                f"{ours:.1f} s / {theirs:.1f} s = {ours / theirs:.1f}x", None)
+            row(
+                f"`chinook run` (full) vs {CHILDREN[other]} (wall)",
+                "-",
+                scale,
+                f"{ours:.1f} s / {theirs:.1f} s = {ours / theirs:.1f}x",
+                None,
+            )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 100])
-    parser.add_argument("--methods", nargs="+", default=METHODS, choices=[*METHODS, "dbt", "incremental"],
-                        help="chinook = full run, standalone dbt build and the incremental run; 'dbt' or "
-                             "'incremental' alone = the full run plus that one")
-    parser.add_argument("--url", default=os.environ.get("CHINOOK_TEST_POSTGRES_URL",
-                                                         "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--cache", type=Path, default=REPO / ".chinook" / "benchmarks",
-                        help="where generated datasets and the dlt venv are kept (default: %(default)s)")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=METHODS,
+        choices=[*METHODS, "dbt", "incremental"],
+        help="chinook = full run, standalone dbt build and the incremental run; 'dbt' or "
+        "'incremental' alone = the full run plus that one",
+    )
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("CHINOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=REPO / ".chinook" / "benchmarks",
+        help="where generated datasets and the dlt venv are kept (default: %(default)s)",
+    )
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -344,8 +430,14 @@ def main() -> None:
         print(f"scale {scale:g}", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix=f"whole-path-{scale:g}-", dir=args.cache) as work:
             if {"chinook", "dbt", "incremental"} & set(args.methods):
-                figures[scale].update(chinook_chain(folder, Path(work), {"chinook", "dbt"} & set(args.methods),
-                                                    {"chinook", "incremental"} & set(args.methods)))
+                figures[scale].update(
+                    chinook_chain(
+                        folder,
+                        Path(work),
+                        {"chinook", "dbt"} & set(args.methods),
+                        {"chinook", "incremental"} & set(args.methods),
+                    )
+                )
             for method in (m for m in CHILDREN if m in args.methods):
                 (Path(work) / method).mkdir()
                 figures[scale][method] = run_child(method, folder, Path(work) / method, args.url, args.cache)

@@ -63,8 +63,11 @@ class ChinookGroup(click.Group):
             ctx.exit(EXIT_RUN_FAILED)
 
 
-@click.group(cls=ChinookGroup, epilog=EXIT_CODES_HELP,
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(
+    cls=ChinookGroup,
+    epilog=EXIT_CODES_HELP,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+)
 @click.version_option(package_name="chinook_platform", prog_name="chinook")
 @click.option("--debug", is_flag=True, envvar="CHINOOK_DEBUG", help="Show tracebacks instead of one-line errors.")
 @click.pass_context
@@ -79,15 +82,29 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 @cli.command()
-@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="Scale factor; 1 = Chinook's own row counts (must be positive).")
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Scale factor; 1 = Chinook's own row counts (must be positive).",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--daily", is_flag=True, help="Split invoices and their lines into one file per day.")
-@click.option("--next-days", type=click.IntRange(min=0), default=0, metavar="N",
-              help="Instead: N new days of sales after the data in --after, one file per day.")
-@click.option("--after", default="oltp", show_default=True,
-              help="With --next-days: a folder of Chinook CSVs, or 'oltp' for the OLTP database.")
+@click.option(
+    "--next-days",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Instead: N new days of sales after the data in --after, one file per day.",
+)
+@click.option(
+    "--after",
+    default="oltp",
+    show_default=True,
+    help="With --next-days: a folder of Chinook CSVs, or 'oltp' for the OLTP database.",
+)
 def generate(scale: float, out: Path, seed: int, daily: bool, next_days: int, after: str) -> None:
     """Write the Chinook tables as CSVs at any scale (or the next days of sales)."""
     if next_days:
@@ -113,8 +130,10 @@ def _generate_next_days(out: Path, days: int, after: str, seed: int) -> None:
     else:
         existing = next_days.existing_sales_in_folder(Path(after))
     counts = next_days.generate_next_days(existing, out, days, seed=seed)
-    click.echo(f"{days} day(s) after {existing.last_day} into {out}: {counts['Invoice']} invoice(s) "
-               f"from id {existing.last_invoice_id + 1}, {counts['InvoiceLine']} line(s)")
+    click.echo(
+        f"{days} day(s) after {existing.last_day} into {out}: {counts['Invoice']} invoice(s) "
+        f"from id {existing.last_invoice_id + 1}, {counts['InvoiceLine']} line(s)"
+    )
 
 
 def _s3_client():  # noqa: ANN202
@@ -122,8 +141,7 @@ def _s3_client():  # noqa: ANN202
 
     from chinook_platform.lib import environment
 
-    return boto3.client("s3", endpoint_url=environment.s3_endpoint_url() or None,
-                        region_name=environment.s3_region())
+    return boto3.client("s3", endpoint_url=environment.s3_endpoint_url() or None, region_name=environment.s3_region())
 
 
 def land_folder(source: Path, to: str | None) -> int:
@@ -138,8 +156,14 @@ def land_folder(source: Path, to: str | None) -> int:
     files = list(iter_csv_files(source))
     if not files:
         raise click.UsageError(f"no CSV files under {source}: point at a folder of Chinook CSVs, e.g. data/")
-    with tqdm(total=sum(p.stat().st_size for p in files), desc=f"landing into {zone.url}", unit="B",
-              unit_scale=True, disable=None, file=sys.stderr) as progress:
+    with tqdm(
+        total=sum(p.stat().st_size for p in files),
+        desc=f"landing into {zone.url}",
+        unit="B",
+        unit_scale=True,
+        disable=None,
+        file=sys.stderr,
+    ) as progress:
         for path in files:
             key = path.relative_to(source).as_posix()
             target = classify(key)
@@ -160,14 +184,24 @@ def land(source: Path, to: str | None) -> None:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option("--source", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Land this folder first (e.g. data/).")
-@click.option("--select", help="Asset selection, e.g. 'oltp/invoice+' or 'group:marts' (default: the landing and "
-              "OLTP layers, then every asset their changes reach).")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Land this folder first (e.g. data/).",
+)
+@click.option(
+    "--select",
+    help="Asset selection, e.g. 'oltp/invoice+' or 'group:marts' (default: the landing and "
+    "OLTP layers, then every asset their changes reach).",
+)
 @click.option("--all", "everything", is_flag=True, help="Materialize every asset, changed or not.")
-@click.option("--fail-on", type=click.Choice(["rejected", "quarantine", "never"]), default="rejected",
-              show_default=True, help="Bad input that makes the exit code 4: a rejected file, also quarantined "
-              "rows, or never.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["rejected", "quarantine", "never"]),
+    default="rejected",
+    show_default=True,
+    help="Bad input that makes the exit code 4: a rejected file, also quarantined rows, or never.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Print Dagster's and dbt's full logs (default: to a log file).")
 def run(source: Path | None, select: str | None, everything: bool, fail_on: str, verbose: bool) -> None:
     """Land a folder (optional) and materialize the asset graph, printing one line per asset and a summary.
@@ -211,9 +245,14 @@ def _dbt(args: list[str]) -> int:
 
     target = dbt_target_path()
     target.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, **dbt_environment(), "DBT_PROJECT_DIR": str(WAREHOUSE_PROJECT_DIR),
-                   "DBT_PROFILES_DIR": str(WAREHOUSE_PROJECT_DIR), "DBT_TARGET_PATH": str(target),
-                   "DBT_LOG_PATH": str(target)}
+    environment = {
+        **os.environ,
+        **dbt_environment(),
+        "DBT_PROJECT_DIR": str(WAREHOUSE_PROJECT_DIR),
+        "DBT_PROFILES_DIR": str(WAREHOUSE_PROJECT_DIR),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_LOG_PATH": str(target),
+    }
     return subprocess.run([str(Path(sys.executable).with_name("dbt")), *args], env=environment, check=False).returncode
 
 
@@ -248,10 +287,19 @@ def contract() -> None:
 
 
 @cli.command()
-@click.option("--from-terraform", "directory", type=click.Path(file_okay=False, path_type=Path), default="terraform",
-              show_default=True, help="The Terraform root whose `terraform output -json` describes the deployment.")
-@click.option("--through-ssm-tunnels", is_flag=True,
-              help="Point the databases at the local ends of the bastion's SSM port forwards (from a laptop).")
+@click.option(
+    "--from-terraform",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="terraform",
+    show_default=True,
+    help="The Terraform root whose `terraform output -json` describes the deployment.",
+)
+@click.option(
+    "--through-ssm-tunnels",
+    is_flag=True,
+    help="Point the databases at the local ends of the bastion's SSM port forwards (from a laptop).",
+)
 def env(directory: Path, through_ssm_tunnels: bool) -> None:
     """Print the complete .env for a deployment: every setting the code location reads, secrets as ARNs."""
     from chinook_platform.lib.terraform_env import env_from_terraform
@@ -278,4 +326,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

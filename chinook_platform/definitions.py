@@ -71,8 +71,10 @@ LAYER_AUTOMATION: dict[str, dg.AutomationCondition] = {
     # the same run (one run per change: lake, staging, dbt), and nothing starts when no OLTP version moved.
     "lake": _eager_on(PARENT_DATA_CHANGED),
     "staging": _eager_on(_changed_or_requested(dg.AssetSelection.groups("lake"))),
-    **{layer: _eager_on(_changed_or_requested(dg.AssetSelection.groups("staging", *DBT_LAYERS)))
-       for layer in DBT_LAYERS},
+    **{
+        layer: _eager_on(_changed_or_requested(dg.AssetSelection.groups("staging", *DBT_LAYERS)))
+        for layer in DBT_LAYERS
+    },
 }
 OWNERS = ["team:chinook-platform"]
 
@@ -90,9 +92,16 @@ def _with_code_references(loaded: dg.Definitions) -> dg.Definitions:
     """Every asset linked to the source that defines it (the UI's "code" link)."""
     return dg.Definitions.merge(
         dg.Definitions(assets=dg.with_source_code_references(list(loaded.assets or []))),
-        dg.Definitions(asset_checks=loaded.asset_checks, jobs=loaded.jobs, schedules=loaded.schedules,
-                       sensors=loaded.sensors, resources=loaded.resources, executor=loaded.executor,
-                       loggers=loaded.loggers, metadata=loaded.metadata),
+        dg.Definitions(
+            asset_checks=loaded.asset_checks,
+            jobs=loaded.jobs,
+            schedules=loaded.schedules,
+            sensors=loaded.sensors,
+            resources=loaded.resources,
+            executor=loaded.executor,
+            loggers=loaded.loggers,
+            metadata=loaded.metadata,
+        ),
     )
 
 

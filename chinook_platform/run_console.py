@@ -83,17 +83,36 @@ def _asset_line(key: dg.AssetKey, metadata: dict[str, Any], seconds: float) -> A
         return AssetLine(layer, table, None, None, seconds, f"{get('files')} file(s), {_size(get('bytes') or 0)}")
     if layer == "oltp":
         quarantined = get("rows_quarantined") or 0
-        note = ", ".join(p for p in (f"{get('rows_unchanged'):,} unchanged" if get("rows_unchanged") else "",
-                                     f"{quarantined:,} quarantined" if quarantined else "",
-                                     f"{get('files_rejected')} file(s) rejected" if get("files_rejected") else "") if p)
-        return AssetLine(layer, table, get("rows_read"),
-                         (get("rows_inserted") or 0) + (get("rows_updated") or 0), seconds, note)
+        note = ", ".join(
+            p
+            for p in (
+                f"{get('rows_unchanged'):,} unchanged" if get("rows_unchanged") else "",
+                f"{quarantined:,} quarantined" if quarantined else "",
+                f"{get('files_rejected')} file(s) rejected" if get("files_rejected") else "",
+            )
+            if p
+        )
+        return AssetLine(
+            layer, table, get("rows_read"), (get("rows_inserted") or 0) + (get("rows_updated") or 0), seconds, note
+        )
     if layer == "lake":
-        return AssetLine(layer, table, get("rows_extracted"), get("dagster/row_count"), seconds,
-                         "new batch" if get("rows_extracted") else "no change")
+        return AssetLine(
+            layer,
+            table,
+            get("rows_extracted"),
+            get("dagster/row_count"),
+            seconds,
+            "new batch" if get("rows_extracted") else "no change",
+        )
     if layer == "staging":
-        return AssetLine(layer, table, get("rows_loaded"), get("dagster/row_count"), seconds,
-                         f"{get('batches_loaded') or 0} batch(es)")
+        return AssetLine(
+            layer,
+            table,
+            get("rows_loaded"),
+            get("dagster/row_count"),
+            seconds,
+            f"{get('batches_loaded') or 0} batch(es)",
+        )
     duration = get("Execution Duration")
     group = "marts" if table.startswith("mart_") else "analysis" if table.startswith("kpi_") else layer
     return AssetLine(group, table, None, get("dagster/row_count"), float(duration) if duration else seconds)
@@ -175,7 +194,8 @@ class RunReporter(logging.Handler):
         width = len(str(self.report.total_assets))
         self.report.out.write(
             f"[{done:>{width}}/{self.report.total_assets}] {line.layer:<9} {line.table:<27} "
-            f"{_count(line.rows_in):>9} {_count(line.rows_out):>9} {line.seconds:>6.1f}s  {line.note}".rstrip() + "\n"
+            f"{_count(line.rows_in):>9} {_count(line.rows_out):>9} {line.seconds:>6.1f}s  {line.note}".rstrip()
+            + "\n"
         )
         self.report.out.flush()
 
@@ -206,13 +226,17 @@ def free_dead_runs(instance: dg.DagsterInstance) -> list[str]:
         pid = int(run.tags.get(PID_TAG, "0"))
         if not pid or processes.alive(pid):
             continue
-        pools = [pool for pool in POOLS
-                 if any(s.run_id == run.run_id for s in instance.event_log_storage.get_concurrency_info(pool)
-                        .claimed_slots)]
+        pools = [
+            pool
+            for pool in POOLS
+            if any(s.run_id == run.run_id for s in instance.event_log_storage.get_concurrency_info(pool).claimed_slots)
+        ]
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         instance.report_run_failed(run, f"chinook: process {pid} of this run is gone; its pool slots were freed")
-        freed.append(f"freed run {run.run_id[:8]} (process {pid} is gone): "
-                     f"{'released pool ' + ', '.join(pools) if pools else 'no pool slots held'}; marked failed")
+        freed.append(
+            f"freed run {run.run_id[:8]} (process {pid} is gone): "
+            f"{'released pool ' + ', '.join(pools) if pools else 'no pool slots held'}; marked failed"
+        )
     # Slots left by runs already finished (e.g. failed by the daemon's run monitoring).
     for pool in POOLS:
         for slot in instance.event_log_storage.get_concurrency_info(pool).claimed_slots:
@@ -248,14 +272,20 @@ def _selection(definitions: dg.Definitions, select: str | None, err: IO[str]) ->
         else:
             keys = dg.AssetSelection.from_string(select or "*").resolve(graph)
     except Exception as error:
-        print(f"Error: --select {select!r} matches no asset or is not a selection "
-              f"({oltp_status.shorten(str(error), 80)}); e.g. "
-              "'oltp/invoice', 'oltp/invoice+' (and downstream), 'group:marts', '*'", file=err)
+        print(
+            f"Error: --select {select!r} matches no asset or is not a selection "
+            f"({oltp_status.shorten(str(error), 80)}); e.g. "
+            "'oltp/invoice', 'oltp/invoice+' (and downstream), 'group:marts', '*'",
+            file=err,
+        )
         return None
     materializable = {k for k in keys if graph.get(k).is_materializable}
     if not materializable:
-        print(f"Error: --select {select!r} matches no asset; asset keys look like landing/invoice, oltp/invoice_line, "
-              "warehouse/fct_invoice, warehouse/mart_country_sales ('*' selects everything)", file=err)
+        print(
+            f"Error: --select {select!r} matches no asset; asset keys look like landing/invoice, oltp/invoice_line, "
+            "warehouse/fct_invoice, warehouse/mart_country_sales ('*' selects everything)",
+            file=err,
+        )
         return None
     return sorted(materializable)
 
@@ -309,12 +339,18 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
             incremental = select is None and not everything
             first = [k for k in keys if k.path[0] in FIRST_LAYERS] if incremental else keys
             report.total_assets = len(first)
-            print(f"running {len(first)} asset(s)" + (" (landing and OLTP, then what their changes reach)"
-                                                     if incremental else "") + f"; Dagster and dbt logs: {log_path}",
-                  file=out)
+            print(
+                f"running {len(first)} asset(s)"
+                + (" (landing and OLTP, then what their changes reach)" if incremental else "")
+                + f"; Dagster and dbt logs: {log_path}",
+                file=out,
+            )
             width = 2 * len(str(len(keys))) + 3
-            print(f"{'':<{width}} {'layer':<9} {'table':<27} {'rows in':>9} {'rows out':>9} {'time':>7}", file=out,
-                  flush=True)
+            print(
+                f"{'':<{width}} {'layer':<9} {'table':<27} {'rows in':>9} {'rows out':>9} {'time':>7}",
+                file=out,
+                flush=True,
+            )
             job = definitions.resolve_implicit_global_asset_job_def()
             try:
                 with _stop_on_sigterm():
@@ -323,9 +359,12 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
                     if incremental and not report.interrupted:
                         rest = [k for k in keys if k.path[0] not in FIRST_LAYERS]
                         reached = changed_assets(definitions.resolve_asset_graph(), instance, rest)
-                        print(f"the changes reach {len(reached)} of {len(rest)} asset(s) downstream"
-                              + ("" if reached else ": the lake, staging and warehouse are up to date"), file=out,
-                              flush=True)
+                        print(
+                            f"the changes reach {len(reached)} of {len(rest)} asset(s) downstream"
+                            + ("" if reached else ": the lake, staging and warehouse are up to date"),
+                            file=out,
+                            flush=True,
+                        )
                         if reached:
                             report.total_assets += len(reached)
                             results.append(_execute(job, instance, reached))
@@ -341,16 +380,20 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
     for line in summary:
         print(line, file=out)
     runs = ", ".join(r.run_id for r in results)
-    print(f"time:       {time.monotonic() - started:.1f} s; Dagster run{'s' if len(results) > 1 else ''} {runs} in "
-          f"{dagster_home} (browse it with `make dev`)\nlog:        {log_path}", file=out)
+    print(
+        f"time:       {time.monotonic() - started:.1f} s; Dagster run{'s' if len(results) > 1 else ''} {runs} in "
+        f"{dagster_home} (browse it with `make dev`)\nlog:        {log_path}",
+        file=out,
+    )
     print(f"result:     {_verdict(code)} (exit {code})", file=out)
     return code
 
 
-def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance,
-             keys: list[dg.AssetKey]) -> dg.ExecuteInProcessResult:
+def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, keys: list[dg.AssetKey]) -> dg.ExecuteInProcessResult:
     return job.execute_in_process(
-        instance=instance, asset_selection=keys, raise_on_error=False,
+        instance=instance,
+        asset_selection=keys,
+        raise_on_error=False,
         run_config={"loggers": {"chinook_console": {}}},
         tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
     )
@@ -378,9 +421,13 @@ def _quiet(log: IO[str], verbose: bool) -> Iterator[None]:
 
 
 def _verdict(code: int) -> str:
-    return {EXIT_OK: "OK", EXIT_RUN_FAILED: "run FAILED", EXIT_CHECK_FAILED: "a check FAILED",
-            EXIT_INTERRUPTED: "interrupted: the run stopped and released its pools",
-            EXIT_BAD_INPUT: "bad input (see files and quarantine above)"}.get(code, "")
+    return {
+        EXIT_OK: "OK",
+        EXIT_RUN_FAILED: "run FAILED",
+        EXIT_CHECK_FAILED: "a check FAILED",
+        EXIT_INTERRUPTED: "interrupted: the run stopped and released its pools",
+        EXIT_BAD_INPUT: "bad input (see files and quarantine above)",
+    }.get(code, "")
 
 
 def _layer_rows(report: RunReport, layer: str, key: str) -> tuple[int, int]:
@@ -404,13 +451,17 @@ def summarize(report: RunReport, success: bool, fail_on: str) -> tuple[list[str]
     rejected_rows = sum(n for (_, s), n in open_counts.items() if s == "rejected")
     awaiting = sum(n for (_, s), n in open_counts.items() if s == "awaiting_parent")
     lines.append(f"quarantine: {rejected_rows:,} rejected row(s), {awaiting:,} awaiting a parent")
-    lines += [f"            {r['rows']:,} {r['table_name']}.{r['column_name'] or '(row)'} {r['status']}: "
-              f"{oltp_status.shorten(r['reason'], 90)}" for r in reasons]
+    lines += [
+        f"            {r['rows']:,} {r['table_name']}.{r['column_name'] or '(row)'} {r['status']}: "
+        f"{oltp_status.shorten(r['reason'], 90)}"
+        for r in reasons
+    ]
     files_loaded = sum(_value(m, "files_loaded") or 0 for (lay, _), m in report.metadata.items() if lay == "oltp")
     skipped = _skipped_landed_files()
     lines.append(f"files:      {files_loaded} loaded this run, {len(not_loaded)} not loaded, {len(skipped)} skipped")
-    lines += [f"  WARNING   {f['status']}: {f['source_file']}: {oltp_status.shorten(f['error'], 120)}"
-              for f in not_loaded]
+    lines += [
+        f"  WARNING   {f['status']}: {f['source_file']}: {oltp_status.shorten(f['error'], 120)}" for f in not_loaded
+    ]
     lines += [f"  WARNING   skipped: {reason}" for _, reason in skipped]
     batches = sum(1 for (lay, _), m in report.metadata.items() if lay == "lake" and _value(m, "rows_extracted"))
     _, extracted = _layer_rows(report, "lake", "rows_extracted")
@@ -428,8 +479,11 @@ def summarize(report: RunReport, success: bool, fail_on: str) -> tuple[list[str]
     warned = [c for c in report.checks if not c.passed and c.severity != dg.AssetCheckSeverity.ERROR]
     passed = len(report.checks) - len(failed) - len(warned)
     lines.append(f"checks:     {passed} passed, {len(warned)} warned, {len(failed)} failed")
-    lines += [f"  {'FAILED' if c in failed else 'WARNING':<9} {c.asset_key.to_user_string()} {c.check_name}: "
-              f"{oltp_status.shorten(c.description, 120)}" for c in [*failed, *warned]]
+    lines += [
+        f"  {'FAILED' if c in failed else 'WARNING':<9} {c.asset_key.to_user_string()} {c.check_name}: "
+        f"{oltp_status.shorten(c.description, 120)}"
+        for c in [*failed, *warned]
+    ]
     important = list(dict.fromkeys(report.warnings))
     lines += [f"  WARNING   {oltp_status.shorten(w, 150)}" for w in important[:10]]
     lines += [f"  FAILED    {f}" for f in report.failures]

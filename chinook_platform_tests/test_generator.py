@@ -14,8 +14,16 @@ from chinook_platform.lib.contract import TABLES, ColumnType, Table
 from chinook_platform.lib.generator import generate, row_counts
 from chinook_platform_tests.conftest import SAMPLE_DATA
 
-CHINOOK = {"Artist": 275, "Album": 347, "Genre": 25, "MediaType": 5, "Track": 3503, "Customer": 59, "Invoice": 412,
-           "InvoiceLine": 2240}
+CHINOOK = {
+    "Artist": 275,
+    "Album": 347,
+    "Genre": 25,
+    "MediaType": 5,
+    "Track": 3503,
+    "Customer": 59,
+    "Invoice": 412,
+    "InvoiceLine": 2240,
+}
 
 
 def read(folder: Path, name: str) -> list[dict[str, str]]:
@@ -33,8 +41,7 @@ def sample(tmp_path_factory) -> Path:
 def test_scale_one_has_chinooks_row_counts(sample):
     assert {name: len(read(sample, name)) for name in CHINOOK} == CHINOOK
     assert row_counts(1000)["InvoiceLine"] == 2_240_000 and row_counts(1000)["Genre"] == 25
-    assert row_counts(0.01) == {**{k: max(1, round(v * 0.01)) for k, v in CHINOOK.items()}, "Genre": 25,
-                                "MediaType": 5}
+    assert row_counts(0.01) == {**{k: max(1, round(v * 0.01)) for k, v in CHINOOK.items()}, "Genre": 25, "MediaType": 5}
 
 
 def test_the_committed_data_is_the_generators_scale_one(sample):
@@ -58,8 +65,9 @@ def _check_value(table: Table, row: dict[str, str]) -> None:
             continue
         if column.type is ColumnType.INTEGER:
             number = int(value)
-            assert column.minimum is None or (number > column.minimum if column.exclusive_minimum
-                                              else number >= column.minimum)
+            assert column.minimum is None or (
+                number > column.minimum if column.exclusive_minimum else number >= column.minimum
+            )
         elif column.type is ColumnType.MONEY:
             assert Decimal(value) >= 0 and Decimal(value).as_tuple().exponent == -2, value
         elif column.type is ColumnType.TEXT:
@@ -95,7 +103,8 @@ def test_values_look_real(sample):
     assert len({c["Country"] for c in customers}) >= 15
     assert any(not c["FirstName"].isascii() or not c["City"].isascii() for c in customers)
     assert any("," in t["Name"] and '"' in t["Name"] for t in tracks) or (
-        any("," in t["Name"] for t in tracks) and any('"' in t["Name"] for t in tracks))
+        any("," in t["Name"] for t in tracks) and any('"' in t["Name"] for t in tracks)
+    )
     assert any(c["PostalCode"].startswith("0") for c in customers)
     for table_name, column in [("Customer", "Company"), ("Customer", "State"), ("Track", "Composer")]:
         assert 0 < sum(r[column] == "" for r in read(sample, table_name)) < len(read(sample, table_name))
@@ -111,11 +120,15 @@ def test_the_daily_split_holds_the_same_rows_with_each_invoices_lines_on_its_day
     day_of_invoice = {}
     for path in (tmp_path / "daily" / "Invoice").glob("*.csv"):
         day_of_invoice |= {r["InvoiceId"]: path.stem for r in read_file(path)}
-    assert all(r["InvoiceDate"].startswith(path.stem) for path in (tmp_path / "daily" / "Invoice").glob("*.csv")
-               for r in read_file(path))
+    assert all(
+        r["InvoiceDate"].startswith(path.stem)
+        for path in (tmp_path / "daily" / "Invoice").glob("*.csv")
+        for r in read_file(path)
+    )
     for path in (tmp_path / "daily" / "InvoiceLine").glob("*.csv"):
         assert Counter(day_of_invoice[r["InvoiceId"]] for r in read_file(path)) == Counter(
-            {path.stem: len(read_file(path))})
+            {path.stem: len(read_file(path))}
+        )
 
 
 def read_file(path: Path) -> list[dict[str, str]]:

@@ -1,6 +1,5 @@
 """The resources every layer shares, configured in one place from the environment (see ``.env.example``)."""
 
-
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,8 +74,11 @@ class LakeResource(dg.ConfigurableResource):
 
     def store(self) -> LakeStore:
         if self.url.startswith("s3://"):
-            return LakeStore(self.url, s3_filesystem(self.s3_endpoint_url or None, self.s3_region),
-                             s3_client(self.s3_endpoint_url or None, self.s3_region))
+            return LakeStore(
+                self.url,
+                s3_filesystem(self.s3_endpoint_url or None, self.s3_region),
+                s3_client(self.s3_endpoint_url or None, self.s3_region),
+            )
         return LakeStore(self.url)
 
 
@@ -136,8 +138,10 @@ def _from_env(variable: str, default: str) -> str | dg.EnvVar:
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     # Hook: credentials given as Secrets Manager ARNs become the settings below, in this process only.
     export_secret_settings()
-    s3_settings = {"s3_endpoint_url": _from_env("CHINOOK_S3_ENDPOINT_URL", ""),
-                   "s3_region": _from_env("AWS_REGION", "us-east-1")}
+    s3_settings = {
+        "s3_endpoint_url": _from_env("CHINOOK_S3_ENDPOINT_URL", ""),
+        "s3_region": _from_env("AWS_REGION", "us-east-1"),
+    }
     return {
         "oltp": OltpDatabase(
             url=_from_env("CHINOOK_OLTP_URL", default_oltp_url()),

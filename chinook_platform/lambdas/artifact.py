@@ -26,17 +26,37 @@ PRUNED_NAME_PARTS = ("arrow_flight", "_flight.", "libarrow_python_flight")
 
 
 def kept(path: Path) -> bool:
-    return not (PRUNED_DIRS & set(path.parts) or path.suffix in PRUNED_SUFFIXES
-                or any(part in path.name for part in PRUNED_NAME_PARTS))
+    return not (
+        PRUNED_DIRS & set(path.parts)
+        or path.suffix in PRUNED_SUFFIXES
+        or any(part in path.name for part in PRUNED_NAME_PARTS)
+    )
 
 
 def build(out: Path, platform: str = "aarch64-manylinux_2_28", python_version: str = "3.12") -> int:
     """Write the zip; returns its unzipped size in bytes."""
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        subprocess.run([str(Path(sys.executable).with_name("uv")), "pip", "install", "--quiet", "--target", str(root),
-                        "--python-platform", platform, "--python-version", python_version, "--only-binary", ":all:",
-                        "-c", str(REPO / "constraints.txt"), *REQUIREMENTS], check=True)
+        subprocess.run(
+            [
+                str(Path(sys.executable).with_name("uv")),
+                "pip",
+                "install",
+                "--quiet",
+                "--target",
+                str(root),
+                "--python-platform",
+                platform,
+                "--python-version",
+                python_version,
+                "--only-binary",
+                ":all:",
+                "-c",
+                str(REPO / "constraints.txt"),
+                *REQUIREMENTS,
+            ],
+            check=True,
+        )
         for part in PACKAGE_PARTS:
             source = REPO / "chinook_platform" / part
             target = root / "chinook_platform" / part

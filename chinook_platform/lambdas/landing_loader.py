@@ -73,10 +73,17 @@ def one_load_at_a_time(engine: sa.Engine) -> Iterator[None]:
 
 def recorded_status(engine: sa.Engine, table: Table, source_file: str, version: str) -> tuple[str, str] | None:
     """(status, error) of this file version's load, if it was loaded or rejected before."""
-    query = (sa.select(load_log.c.status, load_log.c.error)
-             .where(load_log.c.table_name == table.name, load_log.c.source_file == source_file,
-                    load_log.c.source_version == version, load_log.c.status.in_(("loaded", "rejected")))
-             .order_by(load_log.c.load_id.desc()).limit(1))
+    query = (
+        sa.select(load_log.c.status, load_log.c.error)
+        .where(
+            load_log.c.table_name == table.name,
+            load_log.c.source_file == source_file,
+            load_log.c.source_version == version,
+            load_log.c.status.in_(("loaded", "rejected")),
+        )
+        .order_by(load_log.c.load_id.desc())
+        .limit(1)
+    )
     with engine.connect() as conn:
         row = conn.execute(query).first()
     return (row.status, row.error) if row else None
@@ -122,8 +129,12 @@ def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
             log({"message": "landed file processed", **results[-1], "request_id": request_id})
         # Rows that waited for a parent load now if it arrived (a parent table's file, in any earlier event).
         retried = [r for r in (retry_awaiting_parent(engine, t) for t in TABLES) if r is not None]
-    summary = {"message": "landing event processed", "records": len(results),
-               "loaded": sum(r["status"] == "loaded" for r in results),
-               "rows_resolved_from_quarantine": sum(r.rows_resolved for r in retried), "request_id": request_id}
+    summary = {
+        "message": "landing event processed",
+        "records": len(results),
+        "loaded": sum(r["status"] == "loaded" for r in results),
+        "rows_resolved_from_quarantine": sum(r.rows_resolved for r in retried),
+        "request_id": request_id,
+    }
     log(summary)
     return {**summary, "results": results}

@@ -32,8 +32,11 @@ def changed_assets(graph: Any, instance: dg.DagsterInstance, keys: Iterable[dg.A
         if (
             tags is None
             or (code_version is not None and tags.get("dagster/code_version") != code_version)
-            or any(parent in latest and latest[parent].get("dagster/data_version")
-                   != tags.get(INPUT_VERSION_TAG + parent.to_user_string()) for parent in parents[key])
+            or any(
+                parent in latest
+                and latest[parent].get("dagster/data_version") != tags.get(INPUT_VERSION_TAG + parent.to_user_string())
+                for parent in parents[key]
+            )
         ):
             changed.add(key)
     if not changed:

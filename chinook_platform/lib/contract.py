@@ -96,8 +96,9 @@ def normalize_name(name: str) -> str:
 
 
 def _id(csv_name: str, references: str | None = None, nullable: bool = False) -> Column:
-    return Column(csv_name, ColumnType.INTEGER, nullable=nullable, minimum=0, exclusive_minimum=True,
-                  references=references)
+    return Column(
+        csv_name, ColumnType.INTEGER, nullable=nullable, minimum=0, exclusive_minimum=True, references=references
+    )
 
 
 def _text(csv_name: str, max_length: int, nullable: bool = False, pattern: str | None = None) -> Column:
@@ -110,14 +111,15 @@ def _money(csv_name: str) -> Column:
 
 # Lengths follow the original Chinook schema; nullability follows its data.
 TABLES: tuple[Table, ...] = (
-    Table("Artist", (_id("ArtistId"), _text("Name", 120)), "ArtistId",
-          "A recording artist."),
-    Table("Album", (_id("AlbumId"), _text("Title", 160), _id("ArtistId", references="Artist")), "AlbumId",
-          "An album, released by one artist."),
-    Table("Genre", (_id("GenreId"), _text("Name", 120)), "GenreId",
-          "A musical genre."),
-    Table("MediaType", (_id("MediaTypeId"), _text("Name", 120)), "MediaTypeId",
-          "A file format a track is sold in."),
+    Table("Artist", (_id("ArtistId"), _text("Name", 120)), "ArtistId", "A recording artist."),
+    Table(
+        "Album",
+        (_id("AlbumId"), _text("Title", 160), _id("ArtistId", references="Artist")),
+        "AlbumId",
+        "An album, released by one artist.",
+    ),
+    Table("Genre", (_id("GenreId"), _text("Name", 120)), "GenreId", "A musical genre."),
+    Table("MediaType", (_id("MediaTypeId"), _text("Name", 120)), "MediaTypeId", "A file format a track is sold in."),
     Table(
         "Track",
         (
@@ -185,9 +187,7 @@ TABLES_BY_CSV_NAME: dict[str, Table] = {t.csv_name: t for t in TABLES}
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 # Tables of the full Chinook export that this platform does not model: skipped with a warning.
-KNOWN_OTHER_TABLES: frozenset[str] = frozenset(
-    normalize_name(n) for n in ("Employee", "Playlist", "PlaylistTrack")
-)
+KNOWN_OTHER_TABLES: frozenset[str] = frozenset(normalize_name(n) for n in ("Employee", "Playlist", "PlaylistTrack"))
 
 LOAD_ID_COLUMN = "_load_id"  # on every OLTP table: the load that last inserted or changed the row
 

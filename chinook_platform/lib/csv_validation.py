@@ -219,7 +219,10 @@ def read_validated_blocks(
             reader = pacsv.open_csv(
                 io.BufferedReader(counting, buffer_size=1 << 20),
                 read_options=pacsv.ReadOptions(
-                    use_threads=False, block_size=block_size or BLOCK_SIZE, skip_rows=1, column_names=names,
+                    use_threads=False,
+                    block_size=block_size or BLOCK_SIZE,
+                    skip_rows=1,
+                    column_names=names,
                     encoding="utf8",
                 ),
                 parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
@@ -237,8 +240,8 @@ def read_validated_blocks(
                 strings = pa.table({include[n].csv_name: batch.column(n) for n in include})
                 # The parser reads ahead on its own thread and may report rows while this one runs: take
                 # exactly what has been reported so far (slicing and deleting a prefix are each atomic).
-                reported = invalid[:len(invalid)]
-                del invalid[:len(reported)]
+                reported = invalid[: len(invalid)]
+                del invalid[: len(reported)]
                 skipped_lines = sorted([*skipped_lines, *(n for n, _ in reported)])
                 lines = _line_numbers(good_rows_so_far, strings.num_rows, skipped_lines)
                 block = validate_strings(mapping.columns, strings, lines)
@@ -346,14 +349,14 @@ def validate_strings(columns: list[Column], strings: pa.Table, lines: np.ndarray
         for raw, index in zip(raw_rows, np.flatnonzero(bad), strict=True):
             reasons = [(c, r) for c, mask, r in problems if mask[index]]
             first_column = reasons[0][0].csv_name
-            text = "; ".join(
-                r.format(column=c.csv_name, value=Excerpt(raw.get(c.csv_name))) for c, r in reasons
-            )
+            text = "; ".join(r.format(column=c.csv_name, value=Excerpt(raw.get(c.csv_name))) for c, r in reasons)
             rejections.append(Rejection(int(lines[index]), first_column, text, json.dumps(raw, ensure_ascii=False)))
     good_mask = pa.array(~bad)
     good = pa.table(
-        {**{name: array.filter(good_mask) for name, array in typed.items()},
-         SOURCE_ROW: pa.array(lines[~bad], type=pa.int64())}
+        {
+            **{name: array.filter(good_mask) for name, array in typed.items()},
+            SOURCE_ROW: pa.array(lines[~bad], type=pa.int64()),
+        }
     )
     return ValidatedBlock(good, rejections)
 
@@ -378,11 +381,18 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
             problems.append((too_long, f"{{column}}: longer than {column.max_length} characters: {{value!r}}"))
         if column.pattern:
             mismatch = present & ~_mask(pc.match_substring_regex(values, column.pattern))
-            problems.append((mismatch, "{column}: {value!r} is not a valid value (pattern " + column.pattern
-                             .replace("{", "{{").replace("}", "}}") + ")"))
+            problems.append(
+                (
+                    mismatch,
+                    "{column}: {value!r} is not a valid value (pattern "
+                    + column.pattern.replace("{", "{{").replace("}", "}}")
+                    + ")",
+                )
+            )
         return typed, problems
     pattern = {ColumnType.INTEGER: _DIGITS, ColumnType.MONEY: _MONEY_DIGITS, ColumnType.TIMESTAMP: _TIMESTAMP}[
-        column.type]
+        column.type
+    ]
     malformed = present & ~nul & ~_mask(pc.match_substring_regex(values, pattern))
     kind = {
         ColumnType.INTEGER: "a whole number",
@@ -405,11 +415,16 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
     else:
         typed = pc.cast(cleaned, ARROW_TYPES[column.type] if column.type is ColumnType.MONEY else pa.int64())
         if column.type is ColumnType.INTEGER:
-            problems.append((_mask(pc.greater(pc.abs(typed), MAX_INTEGER)),
-                             f"{{column}}: {{value}} is out of range (the limit is ±{MAX_INTEGER})"))
+            problems.append(
+                (
+                    _mask(pc.greater(pc.abs(typed), MAX_INTEGER)),
+                    f"{{column}}: {{value}} is out of range (the limit is ±{MAX_INTEGER})",
+                )
+            )
     if column.minimum is not None:
-        bound = pa.scalar(Decimal(column.minimum) if column.type is ColumnType.MONEY else int(column.minimum),
-                          typed.type)
+        bound = pa.scalar(
+            Decimal(column.minimum) if column.type is ColumnType.MONEY else int(column.minimum), typed.type
+        )
         below = _mask(pc.less_equal(typed, bound) if column.exclusive_minimum else pc.less(typed, bound))
         problems.append((below, f"{{column}}: {{value}} is not {column.check_description.split(' ', 1)[1]}"))
     return typed, problems

@@ -15,10 +15,14 @@ import sqlalchemy as sa
 
 
 def storage_url(environ: dict[str, str] | os._Environ = os.environ, database: str | None = None) -> sa.URL:
-    return sa.URL.create("postgresql+psycopg", username=environ["DAGSTER_PG_USER"],
-                         password=environ.get("DAGSTER_PG_PASSWORD") or None, host=environ["DAGSTER_PG_HOST"],
-                         port=int(environ.get("DAGSTER_PG_PORT") or 5432),
-                         database=database or environ["DAGSTER_PG_DB"])
+    return sa.URL.create(
+        "postgresql+psycopg",
+        username=environ["DAGSTER_PG_USER"],
+        password=environ.get("DAGSTER_PG_PASSWORD") or None,
+        host=environ["DAGSTER_PG_HOST"],
+        port=int(environ.get("DAGSTER_PG_PORT") or 5432),
+        database=database or environ["DAGSTER_PG_DB"],
+    )
 
 
 def ensure_database(environ: dict[str, str] | os._Environ = os.environ) -> bool:

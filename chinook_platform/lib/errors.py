@@ -12,13 +12,24 @@ from typing import Any
 
 from chinook_platform.lib import environment
 
-NO_AWS_CREDENTIALS = ("no AWS credentials for S3 (the landing zone or the lake is an s3:// URL): set AWS_ACCESS_KEY_ID "
-                      "and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run where an instance role applies")
+NO_AWS_CREDENTIALS = (
+    "no AWS credentials for S3 (the landing zone or the lake is an s3:// URL): set AWS_ACCESS_KEY_ID "
+    "and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run where an instance role applies"
+)
 
 
 def _refused(message: str) -> bool:
-    return any(s in message.lower() for s in ("connection refused", "could not translate host name", "timeout expired",
-                                              "name or service not known", "no route to host", "connection timed out"))
+    return any(
+        s in message.lower()
+        for s in (
+            "connection refused",
+            "could not translate host name",
+            "timeout expired",
+            "name or service not known",
+            "no route to host",
+            "connection timed out",
+        )
+    )
 
 
 def explain(cls_name: str, message: str) -> str | None:
@@ -34,15 +45,21 @@ def explain(cls_name: str, message: str) -> str | None:
     if "Could not set lock on file" in message or "Conflicting lock" in message:
         holder = re.search(r"\(PID (\d+)\)", message)
         path = re.search(r'lock on file "([^"]+)"', message)
-        return (f"the DuckDB file {path.group(1) if path else ''} is in use by another process"
-                f"{f' (PID {holder.group(1)})' if holder else ''}: stop it (a `dagster dev`, a DuckDB shell, a stuck "
-                "run) and try again")
+        return (
+            f"the DuckDB file {path.group(1) if path else ''} is in use by another process"
+            f"{f' (PID {holder.group(1)})' if holder else ''}: stop it (a `dagster dev`, a DuckDB shell, a stuck "
+            "run) and try again"
+        )
     if "database is locked" in message:
-        return ("the OLTP SQLite file is locked by another writer: wait for it (or stop it: a `dagster dev`, a stuck "
-                "run) and try again")
+        return (
+            "the OLTP SQLite file is locked by another writer: wait for it (or stop it: a `dagster dev`, a stuck "
+            "run) and try again"
+        )
     if cls_name == "OperationalError" and _refused(message):
-        return (f"cannot reach the database server ({first_line}): start it, or fix CHINOOK_OLTP_URL / "
-                "CHINOOK_WAREHOUSE_PG_HOST and _PORT")
+        return (
+            f"cannot reach the database server ({first_line}): start it, or fix CHINOOK_OLTP_URL / "
+            "CHINOOK_WAREHOUSE_PG_HOST and _PORT"
+        )
     return None
 
 

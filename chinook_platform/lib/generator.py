@@ -23,89 +23,303 @@ from tqdm import tqdm
 
 from chinook_platform.lib.contract import TABLES_BY_CSV_NAME
 
-BASE_COUNTS = {"Artist": 275, "Album": 347, "Genre": 25, "MediaType": 5, "Track": 3503, "Customer": 59,
-               "Invoice": 412, "InvoiceLine": 2240}
+BASE_COUNTS = {
+    "Artist": 275,
+    "Album": 347,
+    "Genre": 25,
+    "MediaType": 5,
+    "Track": 3503,
+    "Customer": 59,
+    "Invoice": 412,
+    "InvoiceLine": 2240,
+}
 FIXED_TABLES = ("Genre", "MediaType")
-GENRES = ["Rock", "Jazz", "Metal", "Alternative & Punk", "Rock And Roll", "Blues", "Latin", "Reggae", "Pop",
-          "Soundtrack", "Bossa Nova", "Easy Listening", "Heavy Metal", "R&B/Soul", "Electronica/Dance", "World",
-          "Hip Hop/Rap", "Science Fiction", "TV Shows", "Sci Fi & Fantasy", "Drama", "Comedy", "Alternative",
-          "Classical", "Opera"]
+GENRES = [
+    "Rock",
+    "Jazz",
+    "Metal",
+    "Alternative & Punk",
+    "Rock And Roll",
+    "Blues",
+    "Latin",
+    "Reggae",
+    "Pop",
+    "Soundtrack",
+    "Bossa Nova",
+    "Easy Listening",
+    "Heavy Metal",
+    "R&B/Soul",
+    "Electronica/Dance",
+    "World",
+    "Hip Hop/Rap",
+    "Science Fiction",
+    "TV Shows",
+    "Sci Fi & Fantasy",
+    "Drama",
+    "Comedy",
+    "Alternative",
+    "Classical",
+    "Opera",
+]
 GENRE_WEIGHTS = [30, 8, 9, 7, 1, 3, 10, 2, 3, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 2, 1, 1, 3, 1]
-MEDIA_TYPES = ["MPEG audio file", "Protected AAC audio file", "Protected MPEG-4 video file",
-               "Purchased AAC audio file", "AAC audio file"]
+MEDIA_TYPES = [
+    "MPEG audio file",
+    "Protected AAC audio file",
+    "Protected MPEG-4 video file",
+    "Purchased AAC audio file",
+    "AAC audio file",
+]
 MEDIA_WEIGHTS = [86, 6, 6, 1, 1]
 VIDEO_MEDIA_TYPE = 3
 FIRST_DAY, LAST_DAY = date(2021, 1, 1), date(2025, 12, 31)
 LINE_PATTERN = (1, 2, 2, 4, 6, 9, 14)  # Chinook's own repeating pattern of lines per invoice
 MAX_LINES = 14
 
-ADJECTIVES = ["Black", "Electric", "Silent", "Golden", "Velvet", "Broken", "Crimson", "Wild", "Lonely", "Midnight",
-              "Bright", "Restless", "Hidden", "Burning", "Frozen", "Southern", "Cosmic", "Gentle", "Savage", "Blue"]
-NOUNS = ["Heart", "River", "Machine", "Garden", "Storm", "Highway", "Mirror", "Engine", "Ocean", "Shadow", "Fire",
-         "Dream", "Road", "City", "Wolf", "Sky", "Stone", "Rain", "Echo", "Horizon", "Angel", "Signal", "Tide"]
+ADJECTIVES = [
+    "Black",
+    "Electric",
+    "Silent",
+    "Golden",
+    "Velvet",
+    "Broken",
+    "Crimson",
+    "Wild",
+    "Lonely",
+    "Midnight",
+    "Bright",
+    "Restless",
+    "Hidden",
+    "Burning",
+    "Frozen",
+    "Southern",
+    "Cosmic",
+    "Gentle",
+    "Savage",
+    "Blue",
+]
+NOUNS = [
+    "Heart",
+    "River",
+    "Machine",
+    "Garden",
+    "Storm",
+    "Highway",
+    "Mirror",
+    "Engine",
+    "Ocean",
+    "Shadow",
+    "Fire",
+    "Dream",
+    "Road",
+    "City",
+    "Wolf",
+    "Sky",
+    "Stone",
+    "Rain",
+    "Echo",
+    "Horizon",
+    "Angel",
+    "Signal",
+    "Tide",
+]
 BANDS = ["Wolves", "Engines", "Rivers", "Shadows", "Angels", "Machines", "Stones", "Dreams", "Signals", "Tides"]
-TRACK_FORMS = ['{a} {n}', 'The {n} Song', '{n} (Live)', 'Say "{n}", Goodbye', '{a} {n}, Part {i}',
-               "Don't Stop the {n}", '{n} & {n2}', 'Into the {a} {n}', '"{n}" (Remastered)', '{a}, {a2} {n}']
+TRACK_FORMS = [
+    "{a} {n}",
+    "The {n} Song",
+    "{n} (Live)",
+    'Say "{n}", Goodbye',
+    "{a} {n}, Part {i}",
+    "Don't Stop the {n}",
+    "{n} & {n2}",
+    "Into the {a} {n}",
+    '"{n}" (Remastered)',
+    "{a}, {a2} {n}",
+]
 
 # country: (weight, states or None, cities with their state and a postal code template, names, phone prefix, domain)
 # Postal codes are real codes of each city, kept as text: the leading zeros are part of them.
 COUNTRIES: dict[str, tuple] = {
-    "USA": (13, True, [("Boston", "MA", "02134"), ("Cupertino", "CA", "95014"), ("Madison", "WI", "53703"),
-                        ("Orlando", "FL", "32801"), ("Newark", "NJ", "07102"), ("Reno", "NV", "89501")],
-            (["John", "Frank", "Julia", "Patrick", "Kathy", "Tim", "Richard", "Zoë"],
-             ["Gordon", "Harris", "Ramos", "Gray", "Chase", "Goyer", "Cunningham", "Miller"]), "+1", "example.com"),
-    "Canada": (8, True, [("Montréal", "QC", "H2G 1A7"), ("Edmonton", "AB", "T6G 2C7"), ("Toronto", "ON", "M6J 1V1"),
-                         ("Vancouver", "BC", "V6C 1G8"), ("Halifax", "NS", "B3S 1C5")],
-               (["François", "Mark", "Jennifer", "Robert", "Edward", "Martha", "Aaron"],
-                ["Tremblay", "Philips", "Peterson", "Brown", "Francis", "Silk", "Mitchell"]), "+1", "example.ca"),
-    "Brazil": (5, True, [("São Paulo", "SP", "01310-200"), ("Rio de Janeiro", "RJ", "20040-020"),
-                         ("Brasília", "DF", "71020-677"), ("São José dos Campos", "SP", "12227-000")],
-               (["Luís", "Eduardo", "Alexandre", "Roberto", "Fernanda"],
-                ["Gonçalves", "Martins", "Rocha", "Almeida", "Ramos"]), "+55", "example.com.br"),
-    "France": (5, False, [("Paris", None, "75002"), ("Lyon", None, "69002"), ("Bordeaux", None, "33000"),
-                          ("Dijon", None, "21000")],
-               (["Camille", "Dominique", "Marc", "Wyatt", "Isabelle", "Hélène"],
-                ["Bernard", "Lefebvre", "Dubois", "Girard", "Mercier", "Lefèvre"]), "+33", "example.fr"),
-    "Germany": (4, False, [("Berlin", None, "10779"), ("Dresden", None, "01067"), ("Frankfurt", None, "60316"),
-                           ("Stuttgart", None, "70174")],
-                (["Leonie", "Hannah", "Niklas", "Fynn", "Jürgen"],
-                 ["Köhler", "Schneider", "Schröder", "Zimmermann", "Müller"]), "+49", "example.de"),
-    "Norway": (2, False, [("Oslo", None, "0171"), ("Bergen", None, "5003")],
-               (["Bjørn", "Ingrid", "Søren"], ["Hansen", "Ødegaard", "Berg"]), "+47", "example.no"),
-    "Czech Republic": (2, False, [("Prague", None, "14700"), ("Brno", None, "60200")],
-                       (["František", "Helena"], ["Wichterlová", "Holý"]), "+420", "example.cz"),
+    "USA": (
+        13,
+        True,
+        [
+            ("Boston", "MA", "02134"),
+            ("Cupertino", "CA", "95014"),
+            ("Madison", "WI", "53703"),
+            ("Orlando", "FL", "32801"),
+            ("Newark", "NJ", "07102"),
+            ("Reno", "NV", "89501"),
+        ],
+        (
+            ["John", "Frank", "Julia", "Patrick", "Kathy", "Tim", "Richard", "Zoë"],
+            ["Gordon", "Harris", "Ramos", "Gray", "Chase", "Goyer", "Cunningham", "Miller"],
+        ),
+        "+1",
+        "example.com",
+    ),
+    "Canada": (
+        8,
+        True,
+        [
+            ("Montréal", "QC", "H2G 1A7"),
+            ("Edmonton", "AB", "T6G 2C7"),
+            ("Toronto", "ON", "M6J 1V1"),
+            ("Vancouver", "BC", "V6C 1G8"),
+            ("Halifax", "NS", "B3S 1C5"),
+        ],
+        (
+            ["François", "Mark", "Jennifer", "Robert", "Edward", "Martha", "Aaron"],
+            ["Tremblay", "Philips", "Peterson", "Brown", "Francis", "Silk", "Mitchell"],
+        ),
+        "+1",
+        "example.ca",
+    ),
+    "Brazil": (
+        5,
+        True,
+        [
+            ("São Paulo", "SP", "01310-200"),
+            ("Rio de Janeiro", "RJ", "20040-020"),
+            ("Brasília", "DF", "71020-677"),
+            ("São José dos Campos", "SP", "12227-000"),
+        ],
+        (
+            ["Luís", "Eduardo", "Alexandre", "Roberto", "Fernanda"],
+            ["Gonçalves", "Martins", "Rocha", "Almeida", "Ramos"],
+        ),
+        "+55",
+        "example.com.br",
+    ),
+    "France": (
+        5,
+        False,
+        [("Paris", None, "75002"), ("Lyon", None, "69002"), ("Bordeaux", None, "33000"), ("Dijon", None, "21000")],
+        (
+            ["Camille", "Dominique", "Marc", "Wyatt", "Isabelle", "Hélène"],
+            ["Bernard", "Lefebvre", "Dubois", "Girard", "Mercier", "Lefèvre"],
+        ),
+        "+33",
+        "example.fr",
+    ),
+    "Germany": (
+        4,
+        False,
+        [
+            ("Berlin", None, "10779"),
+            ("Dresden", None, "01067"),
+            ("Frankfurt", None, "60316"),
+            ("Stuttgart", None, "70174"),
+        ],
+        (["Leonie", "Hannah", "Niklas", "Fynn", "Jürgen"], ["Köhler", "Schneider", "Schröder", "Zimmermann", "Müller"]),
+        "+49",
+        "example.de",
+    ),
+    "Norway": (
+        2,
+        False,
+        [("Oslo", None, "0171"), ("Bergen", None, "5003")],
+        (["Bjørn", "Ingrid", "Søren"], ["Hansen", "Ødegaard", "Berg"]),
+        "+47",
+        "example.no",
+    ),
+    "Czech Republic": (
+        2,
+        False,
+        [("Prague", None, "14700"), ("Brno", None, "60200")],
+        (["František", "Helena"], ["Wichterlová", "Holý"]),
+        "+420",
+        "example.cz",
+    ),
     "Austria": (1, False, [("Vienna", None, "1010")], (["Astrid"], ["Gruber"]), "+43", "example.at"),
     "Belgium": (1, False, [("Brussels", None, "1000")], (["Daan"], ["Peeters"]), "+32", "example.be"),
-    "Denmark": (1, False, [("Copenhagen", None, "1720")], (["Kara", "Søren"], ["Nielsen", "Østergaard"]), "+45",
-                "example.dk"),
-    "Portugal": (2, False, [("Lisbon", None, "1000-001"), ("Porto", None, "4000-123")],
-                 (["João", "Madalena"], ["Fernandes", "Sampaio"]), "+351", "example.pt"),
-    "India": (2, True, [("Delhi", "DL", "110017"), ("Bangalore", "KA", "560001")],
-              (["Manoj", "Puja"], ["Pareek", "Srivastava"]), "+91", "example.in"),
+    "Denmark": (
+        1,
+        False,
+        [("Copenhagen", None, "1720")],
+        (["Kara", "Søren"], ["Nielsen", "Østergaard"]),
+        "+45",
+        "example.dk",
+    ),
+    "Portugal": (
+        2,
+        False,
+        [("Lisbon", None, "1000-001"), ("Porto", None, "4000-123")],
+        (["João", "Madalena"], ["Fernandes", "Sampaio"]),
+        "+351",
+        "example.pt",
+    ),
+    "India": (
+        2,
+        True,
+        [("Delhi", "DL", "110017"), ("Bangalore", "KA", "560001")],
+        (["Manoj", "Puja"], ["Pareek", "Srivastava"]),
+        "+91",
+        "example.in",
+    ),
     "Ireland": (1, True, [("Dublin", "Dublin", None)], (["Hugh"], ["O'Reilly"]), "+353", "example.ie"),
     "Hungary": (1, False, [("Budapest", None, "H-1055")], (["Ladislav"], ["Kovács"]), "+36", "example.hu"),
     "Finland": (1, False, [("Helsinki", None, "00530")], (["Terhi"], ["Hämäläinen"]), "+358", "example.fi"),
-    "Netherlands": (1, True, [("Amsterdam", "VV", "1016")], (["Johannes"], ["Van der Berg"]), "+31",
-                    "example.nl"),
-    "Poland": (1, False, [("Warsaw", None, "00-358"), ("Kraków", None, "31-042")], (["Łukasz", "Stanisław"],
-                                                                                   ["Wójcik", "Nowak"]), "+48",
-               "example.pl"),
+    "Netherlands": (1, True, [("Amsterdam", "VV", "1016")], (["Johannes"], ["Van der Berg"]), "+31", "example.nl"),
+    "Poland": (
+        1,
+        False,
+        [("Warsaw", None, "00-358"), ("Kraków", None, "31-042")],
+        (["Łukasz", "Stanisław"], ["Wójcik", "Nowak"]),
+        "+48",
+        "example.pl",
+    ),
     "Italy": (1, True, [("Rome", "RM", "00192")], (["Lucas"], ["Mancini"]), "+39", "example.it"),
     "Spain": (1, False, [("Madrid", None, "28015")], (["Enrique"], ["Muñoz"]), "+34", "example.es"),
-    "Sweden": (1, False, [("Stockholm", None, "11230"), ("Göteborg", None, "41101")],
-               (["Joakim", "Åsa"], ["Johansson", "Lindström"]), "+46", "example.se"),
-    "United Kingdom": (3, False, [("London", None, "SW1A 1AA"), ("Edinburgh", None, "EH4 1HH")],
-                       (["Emma", "Phil", "Steve"], ["Jones", "Hughes", "Murray"]), "+44", "example.co.uk"),
+    "Sweden": (
+        1,
+        False,
+        [("Stockholm", None, "11230"), ("Göteborg", None, "41101")],
+        (["Joakim", "Åsa"], ["Johansson", "Lindström"]),
+        "+46",
+        "example.se",
+    ),
+    "United Kingdom": (
+        3,
+        False,
+        [("London", None, "SW1A 1AA"), ("Edinburgh", None, "EH4 1HH")],
+        (["Emma", "Phil", "Steve"], ["Jones", "Hughes", "Murray"]),
+        "+44",
+        "example.co.uk",
+    ),
     "Australia": (1, True, [("Sydney", "NSW", "2010")], (["Mark"], ["Taylor"]), "+61", "example.au"),
     "Argentina": (1, False, [("Buenos Aires", None, "1106")], (["Diego"], ["Gutiérrez"]), "+54", "example.ar"),
     "Chile": (1, False, [("Santiago", None, None)], (["Luis"], ["Rojas"]), "+56", "example.cl"),
     "Japan": (1, True, [("Tokyo", "Tokyo", "100-0001")], (["Yuki"], ["Tanaka"]), "+81", "example.jp"),
 }
-STREETS = ["Main Street", "Rue de Rivoli", "Avenida Paulista", "Theodor-Heuss-Straße", "Ullevålsveien",
-           "Rua da Assunção", "Praça Pio X", "Lijnbaansgracht", "Klanova", "Calle Lira", "Sønder Boulevard",
-           "Rotenturmstraße", "Grétrystraat", "Porthaninkatu", "Via Degli Scipioni", "Queen Street West"]
-COMPANIES = ["Embraer - Empresa Brasileira de Aeronáutica S.A.", "JetBrains s.r.o.", "Telus", "Rogers Canada",
-             "Google Inc.", "Microsoft Corporation", "Apple Inc.", "Banco do Brasil S.A.", "Riotur"]
+STREETS = [
+    "Main Street",
+    "Rue de Rivoli",
+    "Avenida Paulista",
+    "Theodor-Heuss-Straße",
+    "Ullevålsveien",
+    "Rua da Assunção",
+    "Praça Pio X",
+    "Lijnbaansgracht",
+    "Klanova",
+    "Calle Lira",
+    "Sønder Boulevard",
+    "Rotenturmstraße",
+    "Grétrystraat",
+    "Porthaninkatu",
+    "Via Degli Scipioni",
+    "Queen Street West",
+]
+COMPANIES = [
+    "Embraer - Empresa Brasileira de Aeronáutica S.A.",
+    "JetBrains s.r.o.",
+    "Telus",
+    "Rogers Canada",
+    "Google Inc.",
+    "Microsoft Corporation",
+    "Apple Inc.",
+    "Banco do Brasil S.A.",
+    "Riotur",
+]
 
 
 @dataclass(frozen=True)
@@ -122,8 +336,9 @@ def row_counts(scale: float) -> dict[str, int]:
     return {name: base if name in FIXED_TABLES else max(1, round(base * scale)) for name, base in BASE_COUNTS.items()}
 
 
-def generate(out_dir: Path, scale: float = 1.0, seed: int = 42, daily: bool = False,
-             progress: bool = False) -> dict[str, int]:
+def generate(
+    out_dir: Path, scale: float = 1.0, seed: int = 42, daily: bool = False, progress: bool = False
+) -> dict[str, int]:
     """Write the 8 Chinook tables as CSVs into ``out_dir``; returns rows written per table (CSV name).
 
     Args:
@@ -198,9 +413,12 @@ def _albums(seed: int, counts: dict[str, int]) -> Iterator[list]:
     for album_id in range(1, counts["Album"] + 1):
         artist_id = album_id if album_id <= artists else rng.randint(1, artists)  # every artist has an album
         form = rng.randrange(4)
-        title = (f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}", f"The {rng.choice(NOUNS)} Sessions",
-                 f"Live at {rng.choice(list(COUNTRIES))} {rng.randint(1970, 2024)}",
-                 f"Greatest Hits, Vol. {rng.randint(1, 4)}")[form]
+        title = (
+            f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}",
+            f"The {rng.choice(NOUNS)} Sessions",
+            f"Live at {rng.choice(list(COUNTRIES))} {rng.randint(1970, 2024)}",
+            f"Greatest Hits, Vol. {rng.randint(1, 4)}",
+        )[form]
         yield [album_id, title, artist_id]
 
 
@@ -214,8 +432,13 @@ def _tracks(seed: int, counts: dict[str, int], video: bytearray) -> Iterator[lis
         genre = rng.choices(range(1, 26), GENRE_WEIGHTS)[0]
         is_video = media_type == VIDEO_MEDIA_TYPE
         video[track_id] = is_video
-        name = rng.choice(TRACK_FORMS).format(a=rng.choice(ADJECTIVES), a2=rng.choice(ADJECTIVES),
-                                              n=rng.choice(NOUNS), n2=rng.choice(NOUNS), i=rng.randint(2, 4))
+        name = rng.choice(TRACK_FORMS).format(
+            a=rng.choice(ADJECTIVES),
+            a2=rng.choice(ADJECTIVES),
+            n=rng.choice(NOUNS),
+            n2=rng.choice(NOUNS),
+            i=rng.randint(2, 4),
+        )
         composer = None if rng.random() < 0.28 else ", ".join(rng.sample(composers, rng.randint(1, 3)))
         milliseconds = rng.randint(1_200_000, 3_000_000) if is_video else rng.randint(120_000, 480_000)
         yield [track_id, name, album_id, media_type, genre, composer, milliseconds, "1.99" if is_video else "0.99"]
@@ -235,15 +458,34 @@ def _customers(seed: int, counts: dict[str, int], addresses: list[Address]) -> I
         _, has_states, cities, (firsts, lasts), phone_prefix, domain = COUNTRIES[country]
         city, state, postal = rng.choice(cities)
         first, last = rng.choice(firsts), rng.choice(lasts)
-        address = Address(f"{rng.randint(1, 9999)} {rng.choice(STREETS)}", city, state if has_states else None, country,
-                          None if rng.random() < 0.05 else postal)
+        address = Address(
+            f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
+            city,
+            state if has_states else None,
+            country,
+            None if rng.random() < 0.05 else postal,
+        )
         addresses.append(address)
         company = rng.choice(COMPANIES) if rng.random() < 0.2 else None
-        phone = None if rng.random() < 0.02 else f"{phone_prefix} ({rng.randint(10, 99)}) {rng.randint(1000, 9999)}-" \
-                                                  f"{rng.randint(1000, 9999)}"
+        phone = (
+            None
+            if rng.random() < 0.02
+            else f"{phone_prefix} ({rng.randint(10, 99)}) {rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+        )
         email = f"{_ascii(first)}.{_ascii(last)}{customer_id}@{domain}"
-        yield [customer_id, first, last, company, address.address, address.city, address.state, address.country,
-               address.postal_code, phone, email]
+        yield [
+            customer_id,
+            first,
+            last,
+            company,
+            address.address,
+            address.city,
+            address.state,
+            address.country,
+            address.postal_code,
+            phone,
+            email,
+        ]
 
 
 def _lines_per_invoice(rng: random.Random, invoices: int, lines: int) -> list[int]:
@@ -265,8 +507,9 @@ def money_text(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _write_invoices(out_dir: Path, seed: int, counts: dict[str, int], addresses: list[Address], video: bytearray,
-                    daily: bool, bar: tqdm) -> None:
+def _write_invoices(
+    out_dir: Path, seed: int, counts: dict[str, int], addresses: list[Address], video: bytearray, daily: bool, bar: tqdm
+) -> None:
     rng = _rng(seed, "Invoice")
     invoices, tracks = counts["Invoice"], counts["Track"]
     lines_per_invoice = _lines_per_invoice(rng, invoices, counts["InvoiceLine"])
@@ -294,9 +537,19 @@ def _write_invoices(out_dir: Path, seed: int, counts: dict[str, int], addresses:
                 quantity = 2 if rng.random() < 0.03 else 1
                 total += price * quantity
                 line_writer.writerow([invoice_line_id, index + 1, track_id, money_text(price), quantity])
-            invoice_writer.writerow([index + 1, customer_id, f"{day.isoformat()} 00:00:00", billing.address,
-                                     billing.city, billing.state or "", billing.country, billing.postal_code or "",
-                                     money_text(total)])
+            invoice_writer.writerow(
+                [
+                    index + 1,
+                    customer_id,
+                    f"{day.isoformat()} 00:00:00",
+                    billing.address,
+                    billing.city,
+                    billing.state or "",
+                    billing.country,
+                    billing.postal_code or "",
+                    money_text(total),
+                ]
+            )
             bar.update(1 + lines_per_invoice[index])
 
 

@@ -47,8 +47,10 @@ EXTRACT_ATTEMPTS = 20  # a lost registration means another runner made progress:
 def parquet_schema(table: Table) -> pa.Schema:
     """The lake's Parquet schema of a table: the contract's columns and types, then the load metadata."""
     fields = [pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable) for c in table.columns]
-    fields += [pa.field(LOAD_ID_COLUMN, pa.int64(), nullable=False),
-               pa.field(LOADED_AT_COLUMN, pa.timestamp("us"), nullable=False)]
+    fields += [
+        pa.field(LOAD_ID_COLUMN, pa.int64(), nullable=False),
+        pa.field(LOADED_AT_COLUMN, pa.timestamp("us"), nullable=False),
+    ]
     return pa.schema(fields, metadata={"chinook_table": table.csv_name, "primary_key": table.pk.name})
 
 
@@ -226,10 +228,14 @@ def _changed_rows(
 ) -> Iterator[pa.RecordBatch]:
     """The changed rows as Arrow batches of at most about ``EXTRACT_CHUNK_ROWS`` rows, in the lake's schema."""
     read = schema.remove(schema.get_field_index(LOADED_AT_COLUMN))  # the rest come from the table itself
-    sql = str(_extract_query(table, after, upto).compile(
-        dialect=conn.dialect, schema_translate_map={None: _schema_of(conn)}, render_schema_translate=True,
-        compile_kwargs={"literal_binds": True},
-    ))
+    sql = str(
+        _extract_query(table, after, upto).compile(
+            dialect=conn.dialect,
+            schema_translate_map={None: _schema_of(conn)},
+            render_schema_translate=True,
+            compile_kwargs={"literal_binds": True},
+        )
+    )
     load_ids, load_times = _load_times(conn, after, upto)
     batches = _sqlite_batches(conn, sql, read) if conn.dialect.name == "sqlite" else _adbc_batches(conn, sql)
     for batch in batches:
@@ -256,8 +262,9 @@ def _extract_query(table: Table, after: int, upto: int) -> sa.Select:
 def _load_times(conn: sa.Connection, after: int, upto: int) -> tuple[pa.Array, pa.Array]:
     """The load ids in the range and when each ran: ``_loaded_at`` is looked up once per load, not per row."""
     found = conn.execute(
-        sa.select(load_log.c.load_id, load_log.c.loaded_at).where(load_log.c.load_id > after,
-                                                                  load_log.c.load_id <= upto)
+        sa.select(load_log.c.load_id, load_log.c.loaded_at).where(
+            load_log.c.load_id > after, load_log.c.load_id <= upto
+        )
     ).all()
     return pa.array([i for i, _ in found], pa.int64()), pa.array([t for _, t in found], pa.timestamp("us"))
 

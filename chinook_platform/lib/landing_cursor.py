@@ -48,7 +48,8 @@ class LandingCursor:
         listed = {version_id(f): f for f in files}
         waiting = {v: at for v, at in self.requested.items() if v in listed and not is_loaded(listed[v])}
         due = [
-            f for v, f in listed.items()
+            f
+            for v, f in listed.items()
             if not is_loaded(f) and (v not in waiting or now - waiting[v] >= RETRY_AFTER_SECONDS)
         ]
         waiting.update((version_id(f), now) for f in due)

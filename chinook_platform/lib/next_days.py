@@ -38,8 +38,11 @@ def _csv_rows(folder: Path, csv_name: str) -> Iterator[dict[str, str]]:
     """Rows of a table's files in a folder (``Invoice.csv`` and ``Invoice/*.csv`` alike), keyed by normalized
     header names so any spelling the landing zone accepts is read."""
     wanted = normalize_name(csv_name)
-    paths = [p for p in sorted(folder.rglob("*.csv"))
-             if normalize_name(p.stem) == wanted or (p.parent != folder and normalize_name(p.parent.name) == wanted)]
+    paths = [
+        p
+        for p in sorted(folder.rglob("*.csv"))
+        if normalize_name(p.stem) == wanted or (p.parent != folder and normalize_name(p.parent.name) == wanted)
+    ]
     for path in paths:
         with path.open(encoding="utf-8-sig", newline="") as stream:
             for row in csv.DictReader(stream):
@@ -53,8 +56,9 @@ def _cents(text: str) -> int:
 def existing_sales_in_folder(folder: Path) -> ExistingSales:
     """Read what new days continue from a folder of Chinook CSVs (streamed: any scale)."""
     customers = {
-        int(r["customerid"]): Address(r["address"], r["city"], r.get("state") or None, r["country"],
-                                      r.get("postalcode") or None)
+        int(r["customerid"]): Address(
+            r["address"], r["city"], r.get("state") or None, r["country"], r.get("postalcode") or None
+        )
         for r in _csv_rows(folder, "Customer")
     }
     tracks = {int(r["trackid"]): _cents(r["unitprice"]) for r in _csv_rows(folder, "Track")}
@@ -67,8 +71,9 @@ def existing_sales_in_folder(folder: Path) -> ExistingSales:
     last_line = max((int(r["invoicelineid"]) for r in _csv_rows(folder, "InvoiceLine")), default=0)
     if not customers or not tracks or last_day is None or first_day is None:
         raise ValueError(f"{folder} holds no customers, tracks or invoices to continue (Customer, Track, Invoice CSVs)")
-    return ExistingSales(last_invoice, last_line, last_day, invoices / ((last_day - first_day).days + 1),
-                         customers, tracks)
+    return ExistingSales(
+        last_invoice, last_line, last_day, invoices / ((last_day - first_day).days + 1), customers, tracks
+    )
 
 
 def existing_sales_in_oltp(engine: sa.Engine) -> ExistingSales:
@@ -79,8 +84,12 @@ def existing_sales_in_oltp(engine: sa.Engine) -> ExistingSales:
     customer, track = CONTRACT_TABLES["customer"], CONTRACT_TABLES["track"]
     with engine.connect() as conn:
         last_invoice, invoices, first, last = conn.execute(
-            sa.select(sa.func.max(invoice.c.invoice_id), sa.func.count(), sa.func.min(invoice.c.invoice_date),
-                      sa.func.max(invoice.c.invoice_date))
+            sa.select(
+                sa.func.max(invoice.c.invoice_id),
+                sa.func.count(),
+                sa.func.min(invoice.c.invoice_date),
+                sa.func.max(invoice.c.invoice_date),
+            )
         ).one()
         last_line = conn.execute(sa.select(sa.func.max(line.c.invoice_line_id))).scalar() or 0
         customers = {
@@ -91,8 +100,9 @@ def existing_sales_in_oltp(engine: sa.Engine) -> ExistingSales:
     if not customers or not tracks or last is None:
         raise ValueError(f"the OLTP database {engine.url.render_as_string()} holds no customers, tracks or invoices")
     first_day, last_day = _as_date(first), _as_date(last)
-    return ExistingSales(last_invoice, last_line, last_day, invoices / ((last_day - first_day).days + 1),
-                         customers, tracks)
+    return ExistingSales(
+        last_invoice, last_line, last_day, invoices / ((last_day - first_day).days + 1), customers, tracks
+    )
 
 
 def _as_date(value: datetime | date | str) -> date:
@@ -124,8 +134,19 @@ def generate_next_days(existing: ExistingSales, out_dir: Path, days: int, seed: 
                 quantity = 2 if rng.random() < 0.03 else 1
                 total += existing.track_cents[track_id] * quantity
                 lines.append([line_id, invoice_id, track_id, money_text(existing.track_cents[track_id]), quantity])
-            invoices.append([invoice_id, customer_id, f"{day.isoformat()} 00:00:00", billing.address, billing.city,
-                             billing.state or "", billing.country, billing.postal_code or "", money_text(total)])
+            invoices.append(
+                [
+                    invoice_id,
+                    customer_id,
+                    f"{day.isoformat()} 00:00:00",
+                    billing.address,
+                    billing.city,
+                    billing.state or "",
+                    billing.country,
+                    billing.postal_code or "",
+                    money_text(total),
+                ]
+            )
         for csv_name, rows in (("Invoice", invoices), ("InvoiceLine", lines)):
             folder = out_dir / TABLES_BY_CSV_NAME[csv_name].csv_name
             folder.mkdir(parents=True, exist_ok=True)

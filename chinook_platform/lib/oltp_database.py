@@ -52,8 +52,10 @@ def create_oltp_engine(url: str, schema: str | None = None, create: bool = True)
 
             with engine.begin() as conn:
                 # "if not exists" does not hold against a runner creating it at the same moment: take turns.
-                conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                             {"key": f"chinook-oltp-schema:{schema}"})
+                conn.execute(
+                    sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                    {"key": f"chinook-oltp-schema:{schema}"},
+                )
                 conn.execute(sa.text(f'create schema if not exists "{schema}"'))
 
     else:

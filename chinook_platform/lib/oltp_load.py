@@ -116,8 +116,10 @@ def table_write_transaction(engine: sa.Engine, table: Table) -> Iterator[sa.Conn
     """
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                         {"key": f"chinook-oltp-load:{_schema_of(conn)}:{table.name}"})
+            conn.execute(
+                sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"chinook-oltp-load:{_schema_of(conn)}:{table.name}"},
+            )
         elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql("begin immediate")  # the driver then sees a transaction open and adds none
         yield conn
@@ -128,12 +130,19 @@ def _schema_of(conn: sa.Connection) -> str:
 
 
 def _recorded(conn: sa.Connection, table: Table, source_file: str, source_version: str) -> bool:
-    return conn.execute(
-        sa.select(load_log.c.load_id).where(
-            load_log.c.table_name == table.name, load_log.c.source_file == source_file,
-            load_log.c.source_version == source_version, load_log.c.status.in_(RECORDED_STATUSES),
-        ).limit(1)
-    ).first() is not None
+    return (
+        conn.execute(
+            sa.select(load_log.c.load_id)
+            .where(
+                load_log.c.table_name == table.name,
+                load_log.c.source_file == source_file,
+                load_log.c.source_version == source_version,
+                load_log.c.status.in_(RECORDED_STATUSES),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _current_contents(conn: sa.Connection, table: Table, exclude_load: int | None = None) -> sa.Select:
@@ -155,8 +164,9 @@ def _current_contents(conn: sa.Connection, table: Table, exclude_load: int | Non
     )
 
 
-def _file_with_content(conn: sa.Connection, table: Table, content_hash: str,
-                       exclude_load: int | None = None) -> str | None:
+def _file_with_content(
+    conn: sa.Connection, table: Table, content_hash: str, exclude_load: int | None = None
+) -> str | None:
     """The file whose current content has this hash, if any."""
     current = _current_contents(conn, table, exclude_load).subquery()
     return conn.execute(
@@ -167,8 +177,10 @@ def _file_with_content(conn: sa.Connection, table: Table, content_hash: str,
 def _may_be_identical(conn: sa.Connection, table: Table, size: int) -> bool:
     """Whether some file's current content has this size: only then is hashing first worth a read."""
     current = _current_contents(conn, table).subquery()
-    return conn.execute(sa.select(current.c.source_file).where(current.c.content_bytes == size).limit(1)).first() \
+    return (
+        conn.execute(sa.select(current.c.source_file).where(current.c.content_bytes == size).limit(1)).first()
         is not None
+    )
 
 
 class _HashingReader(io.RawIOBase):
@@ -223,8 +235,14 @@ class _Unchanged(Exception):
 
 
 def load_landed_file(
-    engine: sa.Engine, table: Table, source_file: str, source_version: str, opener: Callable[[], IO[bytes]],
-    *, size: int | None = None, checksum: str | None = None,
+    engine: sa.Engine,
+    table: Table,
+    source_file: str,
+    source_version: str,
+    opener: Callable[[], IO[bytes]],
+    *,
+    size: int | None = None,
+    checksum: str | None = None,
 ) -> LoadResult:
     """Validate and upsert one landed file in a single transaction; a rejected file loads nothing.
 
@@ -261,25 +279,36 @@ def load_landed_file(
             if hashing:
                 result.content_hash = hashing[0].content_hash
                 result.content_bytes = hashing[0].bytes
-            if result.content_hash and (same := _file_with_content(conn, table, result.content_hash,
-                                                                   exclude_load=result.load_id)):
+            if result.content_hash and (
+                same := _file_with_content(conn, table, result.content_hash, exclude_load=result.load_id)
+            ):
                 raise _Unchanged(same)  # undoes the load: it would re-apply what stands
             _finish_load(conn, result)
     except _Unchanged as unchanged:
-        result = _record(engine, table, LoadResult(
-            table.name, source_file, "unchanged", content_hash=result.content_hash,
-            content_bytes=result.content_bytes, same_content_as=unchanged.same_as), source_version)
+        result = _record(
+            engine,
+            table,
+            LoadResult(
+                table.name,
+                source_file,
+                "unchanged",
+                content_hash=result.content_hash,
+                content_bytes=result.content_bytes,
+                same_content_as=unchanged.same_as,
+            ),
+            source_version,
+        )
     except FileRejected as rejected:
-        result = _record(engine, table, LoadResult(table.name, source_file, "rejected", error=rejected.problem),
-                         source_version)
+        result = _record(
+            engine, table, LoadResult(table.name, source_file, "rejected", error=rejected.problem), source_version
+        )
     except Exception as error:
         if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
             raise  # the database went away: not this file's fault, and nowhere to record it
         message = f"{type(error).__name__}: {error}"
         if len(message) > ERROR_CHARACTERS:
             message = message[:ERROR_CHARACTERS] + f"... ({len(message):,} characters)"
-        result = _record(engine, table, LoadResult(table.name, source_file, "failed", error=message),
-                         source_version)
+        result = _record(engine, table, LoadResult(table.name, source_file, "failed", error=message), source_version)
     return result
 
 
@@ -293,8 +322,9 @@ def _record(engine: sa.Engine, table: Table, result: LoadResult, source_version:
     return result
 
 
-def _load(conn: sa.Connection, table: Table, result: LoadResult, source_version: str,
-          opener: Callable[[], IO[bytes]]) -> None:
+def _load(
+    conn: sa.Connection, table: Table, result: LoadResult, source_version: str, opener: Callable[[], IO[bytes]]
+) -> None:
     """Stage, quarantine and upsert one file inside the caller's transaction."""
     source_file = result.source_file
     _tune_for_bulk_load(conn)
@@ -424,8 +454,14 @@ def _tune_for_bulk_load(conn: sa.Connection) -> None:
 def _start_load(conn: sa.Connection, result: LoadResult, source_version: str | None) -> int:
     return conn.execute(
         load_log.insert()
-        .values(table_name=result.table, source_file=result.source_file, source_version=source_version,
-                status=result.status, error=result.error, loaded_at=_now())
+        .values(
+            table_name=result.table,
+            source_file=result.source_file,
+            source_version=source_version,
+            status=result.status,
+            error=result.error,
+            loaded_at=_now(),
+        )
         .returning(load_log.c.load_id)
     ).scalar_one()
 
@@ -435,9 +471,14 @@ def _finish_load(conn: sa.Connection, result: LoadResult) -> None:
         load_log.update()
         .where(load_log.c.load_id == result.load_id)
         .values(
-            rows_read=result.rows_read, rows_inserted=result.rows_inserted, rows_updated=result.rows_updated,
-            rows_unchanged=result.rows_unchanged, rows_quarantined=result.rows_quarantined,
-            rows_resolved=result.rows_resolved, error=result.error, content_hash=result.content_hash,
+            rows_read=result.rows_read,
+            rows_inserted=result.rows_inserted,
+            rows_updated=result.rows_updated,
+            rows_unchanged=result.rows_unchanged,
+            rows_quarantined=result.rows_quarantined,
+            rows_resolved=result.rows_resolved,
+            error=result.error,
+            content_hash=result.content_hash,
             content_bytes=result.content_bytes,
         )
     )
@@ -446,9 +487,7 @@ def _finish_load(conn: sa.Connection, result: LoadResult) -> None:
 Quarantined = tuple[dict[str, Any], str | None, str]  # staged row, column at fault, reason
 
 
-def _quarantine(
-    conn: sa.Connection, result: LoadResult, rows: Iterable[Rejection | Quarantined], status: str
-) -> None:
+def _quarantine(conn: sa.Connection, result: LoadResult, rows: Iterable[Rejection | Quarantined], status: str) -> None:
     """Insert rejected rows into quarantine, in chunks (the rows may be streamed)."""
     records = []
     for row in rows:
@@ -459,8 +498,16 @@ def _quarantine(
             staged, column, reason = row
             line, raw = staged[SOURCE_ROW], _raw_row_json(result.table, staged)
         records.append(
-            {"table_name": result.table, "source_file": result.source_file, "line_number": line,
-             "column_name": column, "reason": reason, "raw_row": raw, "status": status, "load_id": result.load_id}
+            {
+                "table_name": result.table,
+                "source_file": result.source_file,
+                "line_number": line,
+                "column_name": column,
+                "reason": reason,
+                "raw_row": raw,
+                "status": status,
+                "load_id": result.load_id,
+            }
         )
         if len(records) == QUARANTINE_CHUNK_ROWS:
             conn.execute(quarantine.insert(), records)
@@ -483,6 +530,7 @@ def _mark(conn: sa.Connection, quarantine_ids: list[int], status: str, load_id: 
 
 def _raw_row_json(table_name: str, staged: dict[str, Any]) -> str:
     """A staged (typed) row back as the JSON object of CSV fields that quarantine keeps."""
+
     def text(value: Any) -> str | None:
         if value is None:
             return None
@@ -493,9 +541,7 @@ def _raw_row_json(table_name: str, staged: dict[str, Any]) -> str:
         return str(value)
 
     table = TABLES_BY_NAME[table_name]
-    return json.dumps(
-        {c.csv_name: text(staged[c.name]) for c in table.columns if c.name in staged}, ensure_ascii=False
-    )
+    return json.dumps({c.csv_name: text(staged[c.name]) for c in table.columns if c.name in staged}, ensure_ascii=False)
 
 
 # --- the staging table ------------------------------------------------------------------------------------
@@ -593,7 +639,7 @@ class _Staging:
     def discard(self, source_rows: Iterable[int]) -> None:
         ids = list(source_rows)
         for start in range(0, len(ids), 10_000):
-            self.conn.execute(self.stage.delete().where(self.stage.c[SOURCE_ROW].in_(ids[start:start + 10_000])))
+            self.conn.execute(self.stage.delete().where(self.stage.c[SOURCE_ROW].in_(ids[start : start + 10_000])))
 
     def take_duplicates(self) -> list[Quarantined]:
         """Remove every repeat of a key after its first line; return the repeats."""
@@ -612,9 +658,12 @@ class _Staging:
         ).all()
         pk = self.table.pk.csv_name
         taken = [
-            ({k: v for k, v in r._mapping.items() if k != "first_row"}, pk,
-             f"{pk}: duplicate key {r._mapping[self.table.pk.name]} in this file (first on line {r.first_row}; "
-             "that row was kept)")
+            (
+                {k: v for k, v in r._mapping.items() if k != "first_row"},
+                pk,
+                f"{pk}: duplicate key {r._mapping[self.table.pk.name]} in this file (first on line {r.first_row}; "
+                "that row was kept)",
+            )
             for r in repeats
         ]
         self.discard(row[SOURCE_ROW] for row, _, _ in taken)

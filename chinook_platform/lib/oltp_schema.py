@@ -100,8 +100,13 @@ def _contract_table(table: Table) -> sa.Table:
             operator = ">" if column.exclusive_minimum else ">="
             constraints.append(sa.CheckConstraint(f"{column.name} {operator} {column.minimum}", name=column.name))
     columns.append(
-        sa.Column(LOAD_ID_COLUMN, sa.Integer(), nullable=False, index=True,
-                  comment="The load_log entry that last inserted or changed this row.")
+        sa.Column(
+            LOAD_ID_COLUMN,
+            sa.Integer(),
+            nullable=False,
+            index=True,
+            comment="The load_log entry that last inserted or changed this row.",
+        )
     )
     return sa.Table(table.name, metadata, *columns, *constraints, comment=table.description)
 
@@ -119,8 +124,12 @@ load_log = sa.Table(
     sa.Column("load_id", sa.Integer(), primary_key=True, autoincrement=True),
     sa.Column("table_name", sa.String(40), nullable=False),
     sa.Column("source_file", sa.String(1024), nullable=False, comment="Path or URL of the landed file."),
-    sa.Column("source_version", sa.String(200), nullable=True,
-              comment="Size and mtime (folder) or ETag (S3) of the file version loaded; null for retries."),
+    sa.Column(
+        "source_version",
+        sa.String(200),
+        nullable=True,
+        comment="Size and mtime (folder) or ETag (S3) of the file version loaded; null for retries.",
+    ),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("rows_read", sa.Integer(), nullable=False, server_default="0"),
@@ -128,12 +137,21 @@ load_log = sa.Table(
     sa.Column("rows_updated", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("rows_unchanged", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("rows_quarantined", sa.Integer(), nullable=False, server_default="0"),
-    sa.Column("rows_resolved", sa.Integer(), nullable=False, server_default="0",
-              comment="Rows taken out of quarantine by this load (their parent has arrived)."),
+    sa.Column(
+        "rows_resolved",
+        sa.Integer(),
+        nullable=False,
+        server_default="0",
+        comment="Rows taken out of quarantine by this load (their parent has arrived).",
+    ),
     sa.Column("loaded_at", sa.DateTime(), nullable=False),
-    sa.Column("content_hash", sa.String(80), nullable=True,
-              comment="sha256:<hex> of the file's bytes (or md5:<ETag> on S3); a file with the content of a file "
-                      "already loaded is recorded as unchanged, not loaded again."),
+    sa.Column(
+        "content_hash",
+        sa.String(80),
+        nullable=True,
+        comment="sha256:<hex> of the file's bytes (or md5:<ETag> on S3); a file with the content of a file "
+        "already loaded is recorded as unchanged, not loaded again.",
+    ),
     sa.Column("content_bytes", sa.BigInteger(), nullable=True, comment="The file's size in bytes."),
     sa.CheckConstraint(f"status in ({', '.join(repr(s) for s in LOAD_STATUSES)})", name="status"),
     comment="One row per attempt to load a landed file (or to retry quarantined rows).",
@@ -171,8 +189,10 @@ def create_schema(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             schema = conn.exec_driver_sql("select current_schema()").scalar_one()
-            conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                         {"key": f"chinook-oltp-schema:{schema}"})
+            conn.execute(
+                sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"chinook-oltp-schema:{schema}"},
+            )
         metadata.create_all(conn)
         if conn.dialect.name == "postgresql":
             _upgrade_load_log(conn)

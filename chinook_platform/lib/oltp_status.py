@@ -41,8 +41,13 @@ def open_quarantine_counts(conn: sa.Connection, table: Table | None = None) -> d
 
 def open_quarantine_sample(conn: sa.Connection, table: Table, limit: int = 20) -> list[dict[str, Any]]:
     query = (
-        sa.select(quarantine.c.source_file, quarantine.c.line_number, quarantine.c.column_name,
-                  quarantine.c.status, quarantine.c.reason)
+        sa.select(
+            quarantine.c.source_file,
+            quarantine.c.line_number,
+            quarantine.c.column_name,
+            quarantine.c.status,
+            quarantine.c.reason,
+        )
         .where(quarantine.c.table_name == table.name, quarantine.c.status.in_(OPEN_STATUSES))
         .order_by(quarantine.c.quarantine_id)
         .limit(limit)
@@ -99,8 +104,13 @@ def files_not_loaded(conn: sa.Connection) -> list[dict[str, Any]]:
 def top_quarantine_reasons(conn: sa.Connection, limit: int = 5) -> list[dict[str, Any]]:
     """Open quarantine grouped by table, status and column, largest first, each with one example reason."""
     query = (
-        sa.select(quarantine.c.table_name, quarantine.c.status, quarantine.c.column_name,
-                  sa.func.count().label("rows"), sa.func.min(quarantine.c.reason).label("reason"))
+        sa.select(
+            quarantine.c.table_name,
+            quarantine.c.status,
+            quarantine.c.column_name,
+            sa.func.count().label("rows"),
+            sa.func.min(quarantine.c.reason).label("reason"),
+        )
         .where(quarantine.c.status.in_(OPEN_STATUSES))
         .group_by(quarantine.c.table_name, quarantine.c.status, quarantine.c.column_name)
         .order_by(sa.func.count().desc(), quarantine.c.table_name)
@@ -122,14 +132,20 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         quarantined = open_quarantine_counts(conn)
         reasons = top_quarantine_reasons(conn)
         problems = files_not_loaded(conn)
-    lines = [f"OLTP database: {engine.url.render_as_string(hide_password=True)}",
-             f"{'table':<14}{'rows':>10}{'quarantined':>13}{'awaiting parent':>17}"]
+    lines = [
+        f"OLTP database: {engine.url.render_as_string(hide_password=True)}",
+        f"{'table':<14}{'rows':>10}{'quarantined':>13}{'awaiting parent':>17}",
+    ]
     for t in TABLES:
-        lines.append(f"{t.name:<14}{counts[t.name]:>10,}{quarantined.get((t.name, 'rejected'), 0):>13,}"
-                     f"{quarantined.get((t.name, 'awaiting_parent'), 0):>17,}")
+        lines.append(
+            f"{t.name:<14}{counts[t.name]:>10,}{quarantined.get((t.name, 'rejected'), 0):>13,}"
+            f"{quarantined.get((t.name, 'awaiting_parent'), 0):>17,}"
+        )
     for r in reasons:
-        lines.append(f"  {r['rows']:>6,} {r['table_name']}.{r['column_name'] or '(row)'} {r['status']}: "
-                     f"{shorten(r['reason'], 100)}")
+        lines.append(
+            f"  {r['rows']:>6,} {r['table_name']}.{r['column_name'] or '(row)'} {r['status']}: "
+            f"{shorten(r['reason'], 100)}"
+        )
     for f in problems:
         lines.append(f"{f['status']} file: {f['source_file']}: {shorten(f['error'])}")
     return lines

@@ -56,9 +56,14 @@ def check_warehouse() -> None:
         except Exception as error:
             raise _explained("warehouse", error) from error
     elif settings["target"] == "postgres":
-        url = sa.URL.create("postgresql+psycopg", username=settings["pg_user"] or None,
-                            password=settings["pg_password"] or None, host=settings["pg_host"],
-                            port=int(settings["pg_port"]), database=settings["pg_dbname"])
+        url = sa.URL.create(
+            "postgresql+psycopg",
+            username=settings["pg_user"] or None,
+            password=settings["pg_password"] or None,
+            host=settings["pg_host"],
+            port=int(settings["pg_port"]),
+            database=settings["pg_dbname"],
+        )
         engine = sa.create_engine(url, connect_args={"connect_timeout": 10})
         try:
             with engine.connect():

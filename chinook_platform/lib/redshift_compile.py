@@ -44,7 +44,8 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
     def list_relations_without_caching(self, schema_relation):  # noqa: ANN001, ANN202
         return [
             self.Relation.create(database=schema_relation.database, schema=schema, identifier=name, type="table")
-            for schema, name in sorted(existing) if schema == schema_relation.schema
+            for schema, name in sorted(existing)
+            if schema == schema_relation.schema
         ]
 
     columns: dict[tuple[str, str], list[str]] = {}  # (schema, identifier) -> the columns its table would have
@@ -57,8 +58,18 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
     RedshiftAdapter.get_columns_in_relation = get_columns_in_relation
     for key, value in OFFLINE_PROFILE.items():
         os.environ.setdefault(key, value)
-    common = ["--project-dir", str(WAREHOUSE_PROJECT_DIR), "--profiles-dir", str(WAREHOUSE_PROJECT_DIR),
-              "--target", "redshift", "--target-path", str(target_path), "--log-path", str(target_path)]
+    common = [
+        "--project-dir",
+        str(WAREHOUSE_PROJECT_DIR),
+        "--profiles-dir",
+        str(WAREHOUSE_PROJECT_DIR),
+        "--target",
+        "redshift",
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(target_path),
+    ]
     runner = dbtRunner()
     parsed = runner.invoke(["parse", "--quiet", *common])
     if not parsed.success:
@@ -66,10 +77,12 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
     models = [n for n in parsed.result.nodes.values() if n.resource_type == "model"]
     if incremental:
         existing.update((n.schema, n.alias) for n in models)
-        columns.update({(n.schema, n.alias): [*n.columns, *re.findall(r"\b_[a-z_]*load_id\b", n.raw_code)]
-                        for n in models})
-    compiled = runner.invoke(["--no-populate-cache", "compile", "--no-introspect", "--quiet",
-                              "--select", "resource_type:model", *common])
+        columns.update(
+            {(n.schema, n.alias): [*n.columns, *re.findall(r"\b_[a-z_]*load_id\b", n.raw_code)] for n in models}
+        )
+    compiled = runner.invoke(
+        ["--no-populate-cache", "compile", "--no-introspect", "--quiet", "--select", "resource_type:model", *common]
+    )
     if not compiled.success:
         raise RuntimeError(f"dbt compile for Redshift failed: {compiled.exception}")
     return sorted(n.name for n in models)

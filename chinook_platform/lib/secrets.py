@@ -38,6 +38,7 @@ def _into_url(variable: str) -> Callable[[MutableMapping[str, str], Credentials]
             raise ValueError(f"a secret ARN gives the user and password only: set {variable} (host, database)")
         url = sa.make_url(environ[variable]).set(username=credentials.username, password=credentials.password)
         return {variable: url.render_as_string(hide_password=False)}
+
     return apply
 
 

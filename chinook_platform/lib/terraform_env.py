@@ -23,8 +23,9 @@ TUNNEL_PORTS = {"oltp": 15432, "olap": 15433}
 
 def terraform_outputs(directory: str | Path = "terraform") -> dict[str, Any]:
     """``terraform output -json`` of an applied configuration, as ``{name: value}``."""
-    done = subprocess.run(["terraform", f"-chdir={directory}", "output", "-json"], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        ["terraform", f"-chdir={directory}", "output", "-json"], capture_output=True, text=True, check=True
+    )
     return output_values(json.loads(done.stdout))
 
 
@@ -41,6 +42,7 @@ def platform_settings(outputs: Mapping[str, Any], through_ssm_tunnels: bool = Fa
         through_ssm_tunnels: the databases at the local ends of the SSM port forwards (127.0.0.1:15432 and
             :15433), for running the platform on a laptop; by default their VPC addresses (ECS, Lambda).
     """
+
     def output(name: str) -> Any:
         if outputs.get(name) in (None, ""):
             raise ValueError(f"terraform output {name} is missing or empty: was the configuration applied?")
@@ -61,7 +63,7 @@ def platform_settings(outputs: Mapping[str, Any], through_ssm_tunnels: bool = Fa
         "CHINOOK_REPORTS_URL": f"s3://{output('lake_bucket_name')}/reports/",
         # The user and password are the secret's; RDS requires TLS (rds.force_ssl).
         "CHINOOK_OLTP_URL": f"postgresql+psycopg://{oltp_host}:{oltp_port}/{output('oltp_database_name')}"
-                            "?sslmode=require",
+        "?sslmode=require",
         "CHINOOK_OLTP_SECRET_ARN": output("oltp_master_user_secret_arn"),
         "CHINOOK_OLTP_SCHEMA": output("oltp_schema"),
         "CHINOOK_WAREHOUSE_TARGET": "redshift" if outputs.get("redshift_workgroup_endpoint") else "postgres",
@@ -88,9 +90,11 @@ def platform_settings(outputs: Mapping[str, Any], through_ssm_tunnels: bool = Fa
 
 def render_env_file(settings: Mapping[str, str], source: str = "terraform output -json") -> str:
     """The settings as a ``.env`` file (``set -a; . ./.env; set +a`` reads it, so does ``docker --env-file``)."""
-    lines = [f"# Chinook Platform settings written by `chinook env --from-terraform` from {source}.",
-             "# No password: each *_SECRET_ARN names the Secrets Manager secret the code location reads at start.",
-             *(f"{name}={value}" for name, value in settings.items())]
+    lines = [
+        f"# Chinook Platform settings written by `chinook env --from-terraform` from {source}.",
+        "# No password: each *_SECRET_ARN names the Secrets Manager secret the code location reads at start.",
+        *(f"{name}={value}" for name, value in settings.items()),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -70,8 +70,9 @@ class StagingWarehouse(Protocol):
 
     def loaded_batches(self, table: Table) -> set[str]: ...
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader],
-                   uri: str) -> int | None:
+    def load_batch(
+        self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str
+    ) -> int | None:
         """Append the batch and record it in the ledger; None if the ledger already holds it."""
         ...
 
@@ -146,20 +147,25 @@ class DuckDBStaging:
             ).fetchall()
         return {b for (b,) in found}
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader],
-                   uri: str) -> int | None:
+    def load_batch(
+        self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str
+    ) -> int | None:
         with self._connect() as con:
             con.begin()
-            if con.execute(f"select 1 from {self.schema}.{LEDGER} where table_name = ? and batch_id = ?",
-                           [table.name, batch.batch_id]).fetchall():
+            if con.execute(
+                f"select 1 from {self.schema}.{LEDGER} where table_name = ? and batch_id = ?",
+                [table.name, batch.batch_id],
+            ).fetchall():
                 con.rollback()
                 return None
             con.register("incoming", rows())
             [(loaded,)] = con.execute(
                 f"insert into {self.schema}.{table.name} select *, ? from incoming", [batch.batch_id]
             ).fetchall()
-            con.execute(f"insert into {self.schema}.{LEDGER} values (?, ?, ?, current_timestamp)",
-                        [table.name, batch.batch_id, loaded])
+            con.execute(
+                f"insert into {self.schema}.{LEDGER} values (?, ?, ?, current_timestamp)",
+                [table.name, batch.batch_id, loaded],
+            )
             con.commit()
         return loaded
 
@@ -199,15 +205,20 @@ class PostgresStaging:
             )
             return {b for (b,) in found}
 
-    def load_batch(self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader],
-                   uri: str) -> int | None:
+    def load_batch(
+        self, table: Table, batch: LakeBatch, rows: Callable[[], pa.RecordBatchReader], uri: str
+    ) -> int | None:
         loaded = 0
         with self.sql.begin() as conn:
             # Runners with separate Dagster homes share no pool: the database serializes their loads of a table.
-            conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                         {"key": f"chinook-staging:{self.schema}.{table.name}"})
-            if conn.execute(sa.text(f"select 1 from {self.schema}.{LEDGER} where table_name = :t and batch_id = :b"),
-                            {"t": table.name, "b": batch.batch_id}).first():
+            conn.execute(
+                sa.text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"chinook-staging:{self.schema}.{table.name}"},
+            )
+            if conn.execute(
+                sa.text(f"select 1 from {self.schema}.{LEDGER} where table_name = :t and batch_id = :b"),
+                {"t": table.name, "b": batch.batch_id},
+            ).first():
                 return None
             with (
                 conn.connection.driver_connection.cursor() as cursor,
@@ -216,8 +227,11 @@ class PostgresStaging:
                 for incoming in rows():  # one CSV chunk per Arrow batch: memory stays flat however big the batch
                     batch_ids = pa.repeat(pa.scalar(batch.batch_id), incoming.num_rows)
                     buffer = io.BytesIO()
-                    pacsv.write_csv(incoming.append_column(BATCH_ID_COLUMN, batch_ids), buffer,
-                                    write_options=pacsv.WriteOptions(include_header=False))
+                    pacsv.write_csv(
+                        incoming.append_column(BATCH_ID_COLUMN, batch_ids),
+                        buffer,
+                        write_options=pacsv.WriteOptions(include_header=False),
+                    )
                     copy.write(buffer.getbuffer())
                     loaded += incoming.num_rows
             conn.execute(
@@ -276,14 +290,17 @@ class RedshiftStaging(PostgresStaging):
         if not uri.startswith("s3://"):
             raise ValueError(f"Redshift loads from S3 only; the lake is at {uri} (set CHINOOK_LAKE_URL=s3://...)")
         with self.sql.begin() as conn:
-            for statement in redshift_load_statements(table, self.schema, uri, self.iam_role, batch.batch_id,
-                                                      batch.rows):
+            for statement in redshift_load_statements(
+                table, self.schema, uri, self.iam_role, batch.batch_id, batch.rows
+            ):
                 conn.exec_driver_sql(statement)
         return batch.rows
 
 
 def load_new_batches(
-    warehouse: StagingWarehouse, table: Table, batches: list[LakeBatch],
+    warehouse: StagingWarehouse,
+    table: Table,
+    batches: list[LakeBatch],
     read: Callable[[LakeBatch], pa.RecordBatchReader],
     uri: Callable[[LakeBatch], str],
 ) -> list[tuple[LakeBatch, int]]:
@@ -302,11 +319,16 @@ def load_new_batches(
 
 def staging_warehouse(settings: dict[str, str]) -> StagingWarehouse:
     """The warehouse the settings name (``lib.environment.warehouse_settings`` fields: target, paths, hosts)."""
+
     def url(driver: str, prefix: str) -> str:
-        return sa.URL.create(driver, username=settings[f"{prefix}_user"] or None,
-                             password=settings[f"{prefix}_password"] or None, host=settings[f"{prefix}_host"],
-                             port=int(settings[f"{prefix}_port"]), database=settings[f"{prefix}_dbname"],
-                             ).render_as_string(hide_password=False)
+        return sa.URL.create(
+            driver,
+            username=settings[f"{prefix}_user"] or None,
+            password=settings[f"{prefix}_password"] or None,
+            host=settings[f"{prefix}_host"],
+            port=int(settings[f"{prefix}_port"]),
+            database=settings[f"{prefix}_dbname"],
+        ).render_as_string(hide_password=False)
 
     match settings["target"]:
         case "duckdb":
@@ -314,6 +336,9 @@ def staging_warehouse(settings: dict[str, str]) -> StagingWarehouse:
         case "postgres":
             return PostgresStaging(url("postgresql+psycopg", "pg"), settings["staging_schema"])
         case "redshift":
-            return RedshiftStaging(url("redshift+redshift_connector", "redshift"), settings["redshift_iam_role"],
-                                   settings["staging_schema"])
+            return RedshiftStaging(
+                url("redshift+redshift_connector", "redshift"),
+                settings["redshift_iam_role"],
+                settings["staging_schema"],
+            )
     raise ValueError(f"CHINOOK_WAREHOUSE_TARGET must be duckdb, postgres or redshift, not {settings['target']!r}")

@@ -22,12 +22,14 @@ def describe_models(
     if not models:
         return {}
     names = ", ".join(f"'{m}'" for m in models)
-    found, counted, *previews = warehouse.queries([
-        "select table_name, column_name, data_type from information_schema.columns "
-        f"where table_schema = '{schema}' and table_name in ({names}) order by table_name, ordinal_position",
-        " union all ".join(f"select '{m}', count(*) from {schema}.{m}" for m in models),
-        *(f"select * from {schema}.{m} order by 1 limit {PREVIEW_ROWS}" for m in models),
-    ])
+    found, counted, *previews = warehouse.queries(
+        [
+            "select table_name, column_name, data_type from information_schema.columns "
+            f"where table_schema = '{schema}' and table_name in ({names}) order by table_name, ordinal_position",
+            " union all ".join(f"select '{m}', count(*) from {schema}.{m}" for m in models),
+            *(f"select * from {schema}.{m} order by 1 limit {PREVIEW_ROWS}" for m in models),
+        ]
+    )
     columns: dict[str, list[tuple[str, str]]] = {m: [] for m in models}
     for table, column, kind in found:
         columns[table].append((column, kind))
@@ -37,12 +39,16 @@ def describe_models(
         described[model] = {
             "dagster/row_count": int(counts[model]),
             "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name, kind.lower(), description=descriptions.get(model, {}).get(name))
-                         for name, kind in columns[model]]
+                columns=[
+                    dg.TableColumn(name, kind.lower(), description=descriptions.get(model, {}).get(name))
+                    for name, kind in columns[model]
+                ]
             ),
             "preview": dg.MetadataValue.table(
-                records=[dg.TableRecord({name: _plain(v) for (name, _), v in zip(columns[model], row, strict=True)})
-                         for row in preview],
+                records=[
+                    dg.TableRecord({name: _plain(v) for (name, _), v in zip(columns[model], row, strict=True)})
+                    for row in preview
+                ],
                 schema=dg.TableSchema(columns=[dg.TableColumn(name, "string") for name, _ in columns[model]]),
             ),
         }

@@ -14,8 +14,9 @@ from chinook_platform_tests.warehouse.test_warehouse import Built, build, drop_p
 
 
 @pytest.fixture(scope="package", params=["duckdb", "postgres"])
-def analysed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-             s3_endpoint: str) -> Iterator[Built]:
+def analysed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str
+) -> Iterator[Built]:
     """Every asset materialized once over the committed sample data, on DuckDB and on PostgreSQL.
 
     The S3 server (session-wide) starts before os.environ is patched here: it sets the AWS credentials every later

@@ -71,8 +71,9 @@ ON_DUCKDB = pytest.mark.parametrize("analysed", ["duckdb"], indirect=True)  # th
 @ON_DUCKDB
 def test_the_dashboard_is_published_to_an_s3_reports_prefix(analysed, s3_endpoint, s3_bucket):
     reports = ReportsResource(url=f"s3://{s3_bucket}/team/reports", s3_endpoint_url=s3_endpoint)
-    result = dg.materialize([dashboard], instance=analysed.instance,
-                            resources={"warehouse": analysed.warehouse, "reports": reports})
+    result = dg.materialize(
+        [dashboard], instance=analysed.instance, resources={"warehouse": analysed.warehouse, "reports": reports}
+    )
     assert result.success
     [materialization] = result.asset_materializations_for_node("analysis__dashboard")
     assert materialization.metadata["published"].url == f"s3://{s3_bucket}/team/reports/dashboard.html"
@@ -96,11 +97,20 @@ def test_the_warehouse_copy_reads_while_another_process_holds_the_warehouse(anal
         path = warehouse.duckdb_path
         [(revenue,)] = warehouse.staging().query("select revenue from analytics.kpi_headline")
     assert Path(latest_metadata(analysed.instance, ["analysis", "warehouse_copy"])["path"].path) == (
-        analytics_copy_path())
+        analytics_copy_path()
+    )
     # A writer in another process, as a Dagster run (or a user's DuckDB shell) would be.
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('open', flush=True); "
-         "sys.stdin.read()", path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('open', flush=True); sys.stdin.read()",
+            path,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(WarehouseLockedError) as locked:

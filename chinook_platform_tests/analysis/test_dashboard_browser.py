@@ -16,8 +16,10 @@ from chinook_platform_tests.conftest import server_missing
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
-        server_missing("Debian's chromium (the dashboard test's browser)",
-                       "Install it with `make browser` (as root: apt-get install -y chromium).")
+        server_missing(
+            "Debian's chromium (the dashboard test's browser)",
+            "Install it with `make browser` (as root: apt-get install -y chromium).",
+        )
     return found
 
 

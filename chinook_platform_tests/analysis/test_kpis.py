@@ -24,8 +24,20 @@ def ratio(value) -> Decimal:
 
 @pytest.fixture(scope="module")
 def fact_lines(analysed) -> list[dict]:
-    columns = ("invoice_id", "customer_id", "invoice_date", "billing_country", "quantity", "line_amount",
-               "genre_id", "genre_name", "artist_id", "artist_name", "media_type_id", "media_type_name")
+    columns = (
+        "invoice_id",
+        "customer_id",
+        "invoice_date",
+        "billing_country",
+        "quantity",
+        "line_amount",
+        "genre_id",
+        "genre_name",
+        "artist_id",
+        "artist_name",
+        "media_type_id",
+        "media_type_name",
+    )
     rows = analysed.query(f"""
         select {", ".join(f"{'t' if c in columns[6:] else 'f'}.{c}" for c in columns)}
         from analytics.fct_invoice_line as f
@@ -45,7 +57,8 @@ def sums(lines: list[dict], key: str) -> dict:
 def test_headline_is_the_facts_totals_and_date_range(analysed, fact_lines):
     [(revenue, invoices, customers, units, average, first, last)] = analysed.query(
         "select revenue, invoices, customers, units, average_invoice_value, first_invoice_date, last_invoice_date "
-        "from analytics.kpi_headline")
+        "from analytics.kpi_headline"
+    )
     total = sum(Decimal(line["line_amount"]) for line in fact_lines)
     invoice_ids = {line["invoice_id"] for line in fact_lines}
     assert dec(revenue) == dec(total)
@@ -68,8 +81,12 @@ def test_monthly_revenue_covers_every_month_with_its_changes(analysed, fact_line
         revenue[month] += Decimal(line["line_amount"])
         invoices[month].add(line["invoice_id"])
     first, last = min(revenue), max(revenue)
-    months = [f"{y}-{m:02d}" for y in range(int(first[:4]), int(last[:4]) + 1) for m in range(1, 13)
-              if first <= f"{y}-{m:02d}" <= last]
+    months = [
+        f"{y}-{m:02d}"
+        for y in range(int(first[:4]), int(last[:4]) + 1)
+        for m in range(1, 13)
+        if first <= f"{y}-{m:02d}" <= last
+    ]
     assert [str(r[0])[:7] for r in rows] == months  # every month, none missing, in order
     for index, (_, kpi_revenue, kpi_invoices, _, average, mom, yoy) in enumerate(rows):
         month = months[index]
@@ -91,14 +108,18 @@ def test_monthly_revenue_covers_every_month_with_its_changes(analysed, fact_line
     assert {str(m)[:7]: dec(r) for m, r in mart} == {str(r[0])[:7]: dec(r[1]) for r in rows if r[2]}
 
 
-@pytest.mark.parametrize(("model", "key", "name"), [
-    ("kpi_genre_sales", "genre_id", "genre_name"),
-    ("kpi_media_type_sales", "media_type_id", "media_type_name"),
-    ("kpi_country_sales", "billing_country", "billing_country"),
-])
+@pytest.mark.parametrize(
+    ("model", "key", "name"),
+    [
+        ("kpi_genre_sales", "genre_id", "genre_name"),
+        ("kpi_media_type_sales", "media_type_id", "media_type_name"),
+        ("kpi_country_sales", "billing_country", "billing_country"),
+    ],
+)
 def test_sales_by_category_are_the_facts_grouped(analysed, fact_lines, model, key, name):
-    rows = analysed.query(f"select {key}, {name}, revenue, units, revenue_share, units_share, revenue_rank "
-                          f"from analytics.{model}")
+    rows = analysed.query(
+        f"select {key}, {name}, revenue, units, revenue_share, units_share, revenue_rank from analytics.{model}"
+    )
     wanted = sums(fact_lines, key)
     total_revenue = sum(r for r, _ in wanted.values())
     total_units = sum(u for _, u in wanted.values())
@@ -118,8 +139,10 @@ def test_country_sales_agree_with_the_country_mart(analysed):
 
 
 def test_artist_sales_are_the_fifteen_best_selling_artists(analysed, fact_lines):
-    rows = analysed.query("select revenue_rank, artist_id, artist_name, revenue, units, revenue_share "
-                          "from analytics.kpi_artist_sales order by revenue_rank")
+    rows = analysed.query(
+        "select revenue_rank, artist_id, artist_name, revenue, units, revenue_share "
+        "from analytics.kpi_artist_sales order by revenue_rank"
+    )
     wanted = sums(fact_lines, "artist_id")
     names = {line["artist_id"]: line["artist_name"] for line in fact_lines}
     top = sorted(wanted, key=lambda a: (-wanted[a][0], names[a], a))[:15]
@@ -143,16 +166,22 @@ def test_top_customers_are_the_ten_highest_lifetime_values(analysed, fact_lines)
     top = sorted(spend, key=lambda c: (-spend[c], c))[:10]
     assert [r[1] for r in rows] == top
     assert [r[0] for r in rows] == list(range(1, 11))
-    view = {c: (f"{f} {la}", country, segment) for c, f, la, country, segment in analysed.query(
-        "select customer_id, first_name, last_name, country, segment from analytics.mart_single_customer_view")}
+    view = {
+        c: (f"{f} {la}", country, segment)
+        for c, f, la, country, segment in analysed.query(
+            "select customer_id, first_name, last_name, country, segment from analytics.mart_single_customer_view"
+        )
+    }
     for _, customer, name, country, count, value, segment in rows:
         assert (dec(value), count) == (dec(spend[customer]), len(invoices[customer]))
         assert (name, country, segment) == view[customer]
 
 
 def test_customer_segments_sum_the_single_customer_view(analysed):
-    rows = analysed.query("select segment, customers, invoices, revenue, customer_share, revenue_share "
-                          "from analytics.kpi_customer_segments")
+    rows = analysed.query(
+        "select segment, customers, invoices, revenue, customer_share, revenue_share "
+        "from analytics.kpi_customer_segments"
+    )
     view = analysed.query("select segment, invoice_count, lifetime_value from analytics.mart_single_customer_view")
     wanted: dict = defaultdict(lambda: [0, 0, Decimal(0)])
     for segment, count, value in view:
@@ -163,4 +192,3 @@ def test_customer_segments_sum_the_single_customer_view(analysed):
     assert sum(r[1] for r in rows) == len(view)
     assert float(sum(Decimal(r[4]) for r in rows)) == pytest.approx(1, abs=1e-5)
     assert float(sum(Decimal(r[5]) for r in rows)) == pytest.approx(1, abs=1e-5)
-

@@ -34,8 +34,7 @@ def test_the_first_extract_takes_everything_and_the_next_only_changes(loaded_olt
     lake = LakeStore(str(tmp_path / "lake"))
     first = lake.extract(loaded_oltp, table("Artist"))
     assert first.rows == 3 and lake.extract(loaded_oltp, table("Artist")) is None
-    load(loaded_oltp, tmp_path / "landing", "Artist", ARTISTS.replace("Accept", "Accept!") + "4,Alanis\n",
-         version="v2")
+    load(loaded_oltp, tmp_path / "landing", "Artist", ARTISTS.replace("Accept", "Accept!") + "4,Alanis\n", version="v2")
     second = lake.extract(loaded_oltp, table("Artist"))
     assert second.rows == 2 and second.min_load_id == first.max_load_id + 1
     rows = lake.read(table("Artist"), second).to_pylist()
@@ -61,8 +60,10 @@ def test_every_value_reaches_the_lake_exactly_across_chunks(oltp_engine, tmp_pat
     for i in range(1, 31):
         company, state = ("", "") if i <= 20 else (f"Firm {i}", "SP" if i % 2 else "")
         customers.append(f"{i},First{i},Last{i},{company},Street {i},City,{state},Brazil,,,c{i}@example.com")
-    invoices = ["InvoiceId,CustomerId,InvoiceDate,BillingAddress,BillingCity,BillingState,BillingCountry,"
-                "BillingPostalCode,Total"]
+    invoices = [
+        "InvoiceId,CustomerId,InvoiceDate,BillingAddress,BillingCity,BillingState,BillingCountry,"
+        "BillingPostalCode,Total"
+    ]
     totals = ["0.01", "99999999.99", "1.10", "0.00", "12345.67", "0.99", "3.30", "10.00", "7.77"]
     for i, total in enumerate(totals, start=1):
         invoices.append(f"{i},{i},2021-01-0{i} 13:14:15,Street,City,,Brazil,{'0106' if i % 2 else ''},{total}")
@@ -129,8 +130,11 @@ def test_an_extract_racing_another_registers_the_batch_once(loaded_oltp, tmp_pat
     for runner in (runner_a, runner_b, lake_at(lake_url, request)):
         assert runner.batches(artist) == [outcome["b"]]
         assert sum(runner.read(artist, b).num_rows for b in runner.batches(artist)) == 3
-    parquet = [i for i in runner_a.fs.get_file_info(pafs.FileSelector(runner_a.path(artist)))
-               if i.base_name.endswith(".parquet")]
+    parquet = [
+        i
+        for i in runner_a.fs.get_file_info(pafs.FileSelector(runner_a.path(artist)))
+        if i.base_name.endswith(".parquet")
+    ]
     assert [i.base_name for i in parquet] == [outcome["b"].file]  # the loser's file was removed
     outcome.clear()
     load(loaded_oltp, tmp_path / "landing", "Artist", ARTISTS + "4,Alanis\n", version="v2")
@@ -167,8 +171,13 @@ def test_staging_loads_each_batch_once_and_keeps_every_version(loaded_oltp, tmp_
     artist = table("Artist")
 
     def stage() -> list:
-        return load_new_batches(staging_warehouse, artist, lake.batches(artist), lambda b: lake.stream(artist, b),
-                                lambda b: lake.uri(artist, b.file))
+        return load_new_batches(
+            staging_warehouse,
+            artist,
+            lake.batches(artist),
+            lambda b: lake.stream(artist, b),
+            lambda b: lake.uri(artist, b.file),
+        )
 
     lake.extract(loaded_oltp, artist)
     assert [rows for _, rows in stage()] == [3]
@@ -177,7 +186,8 @@ def test_staging_loads_each_batch_once_and_keeps_every_version(loaded_oltp, tmp_
     lake.extract(loaded_oltp, artist)
     assert [rows for _, rows in stage()] == [1]
     versions = staging_warehouse.query(
-        f"select name, _load_id from {staging_warehouse.schema}.artist where artist_id = 2 order by _load_id")
+        f"select name, _load_id from {staging_warehouse.schema}.artist where artist_id = 2 order by _load_id"
+    )
     assert [name for name, _ in versions] == ["Accept", "Accept!"]
     assert staging_warehouse.row_count(artist) == 4
 
@@ -190,8 +200,16 @@ def test_a_batch_another_runner_staged_meanwhile_is_skipped(loaded_oltp, tmp_pat
     # Runner A listed the ledger before B loaded, and a lake from before registration was race-free may list
     # the batch twice: neither loads it again.
     staging_warehouse.loaded_batches = lambda _table: set()
-    assert load_new_batches(staging_warehouse, artist, [batch, batch], lambda b: lake.stream(artist, b),
-                            lambda b: lake.uri(artist, b.file)) == []
+    assert (
+        load_new_batches(
+            staging_warehouse,
+            artist,
+            [batch, batch],
+            lambda b: lake.stream(artist, b),
+            lambda b: lake.uri(artist, b.file),
+        )
+        == []
+    )
     assert staging_warehouse.row_count(artist) == 3
 
 
@@ -199,10 +217,12 @@ def test_every_table_stages_with_its_contract_types(loaded_oltp, tmp_path, stagi
     lake = LakeStore(str(tmp_path / "lake"))
     for t in TABLES:
         lake.extract(loaded_oltp, t)
-        load_new_batches(staging_warehouse, t, lake.batches(t), lambda b, t=t: lake.stream(t, b),
-                         lambda b, t=t: lake.uri(t, b.file))
+        load_new_batches(
+            staging_warehouse, t, lake.batches(t), lambda b, t=t: lake.stream(t, b), lambda b, t=t: lake.uri(t, b.file)
+        )
     [(total, postal)] = staging_warehouse.query(
-        f"select total, billing_postal_code from {staging_warehouse.schema}.invoice")
+        f"select total, billing_postal_code from {staging_warehouse.schema}.invoice"
+    )
     assert (Decimal(total), postal) == (Decimal("1.98"), "01067")
 
 
@@ -213,26 +233,39 @@ def test_a_batch_of_many_chunks_stages_whole_and_once(oltp_engine, tmp_path, sta
     lake, artist = LakeStore(str(tmp_path / "lake")), table("Artist")
     batch = lake.extract(oltp_engine, artist)
     assert len(list(lake.stream(artist, batch))) == 6
-    loaded = load_new_batches(staging_warehouse, artist, lake.batches(artist), lambda b: lake.stream(artist, b),
-                              lambda b: lake.uri(artist, b.file))
+    loaded = load_new_batches(
+        staging_warehouse,
+        artist,
+        lake.batches(artist),
+        lambda b: lake.stream(artist, b),
+        lambda b: lake.uri(artist, b.file),
+    )
     assert loaded == [(batch, 11)]
     schema = staging_warehouse.schema
-    assert staging_warehouse.query(f"select count(*), count(distinct artist_id), min(_batch_id), max(_batch_id) "
-                                   f"from {schema}.artist") == [(11, 11, batch.batch_id, batch.batch_id)]
+    assert staging_warehouse.query(
+        f"select count(*), count(distinct artist_id), min(_batch_id), max(_batch_id) from {schema}.artist"
+    ) == [(11, 11, batch.batch_id, batch.batch_id)]
     assert staging_warehouse.query(f"select row_count from {schema}._batches") == [(11,)]
 
 
 def test_redshift_staging_copies_parquet_from_s3_with_the_iam_role():
     statements = redshift_load_statements(
-        table("InvoiceLine"), "staging", "s3://lake/invoice_line/loads-000000001-000000009.parquet",
-        "arn:aws:iam::123456789012:role/copy", "loads-000000001-000000009", 2240)
+        table("InvoiceLine"),
+        "staging",
+        "s3://lake/invoice_line/loads-000000001-000000009.parquet",
+        "arn:aws:iam::123456789012:role/copy",
+        "loads-000000001-000000009",
+        2240,
+    )
     assert statements[1] == (
         "copy incoming_invoice_line from 's3://lake/invoice_line/loads-000000001-000000009.parquet' "
-        "iam_role 'arn:aws:iam::123456789012:role/copy' format as parquet")
+        "iam_role 'arn:aws:iam::123456789012:role/copy' format as parquet"
+    )
     assert statements[0].startswith("create temporary table incoming_invoice_line (invoice_line_id integer, ")
     assert "unit_price decimal(10, 2)" in statements[0] and "_batch_id" not in statements[0]
-    assert statements[2] == ("insert into staging.invoice_line select *, 'loads-000000001-000000009' "
-                             "from incoming_invoice_line")
+    assert statements[2] == (
+        "insert into staging.invoice_line select *, 'loads-000000001-000000009' from incoming_invoice_line"
+    )
     assert "2240" in statements[3]
 
 

@@ -21,9 +21,12 @@ def test_the_lambda_zip_fits_and_its_handler_imports_from_it_alone(tmp_path: Pat
     # nothing else on the path (no site-packages: -S).
     build(tmp_path / "host.zip", "x86_64-manylinux_2_28", f"{sys.version_info.major}.{sys.version_info.minor}")
     zipfile.ZipFile(tmp_path / "host.zip").extractall(tmp_path / "host")
-    probe = ("import pyarrow.csv, pyarrow.compute, psycopg, sqlalchemy;"
-             "from chinook_platform.lambdas.landing_loader import handler; print(pyarrow.__file__)")
-    done = subprocess.run([sys.executable, "-S", "-c", probe], env={"PYTHONPATH": str(tmp_path / "host")},
-                          capture_output=True, text=True)
+    probe = (
+        "import pyarrow.csv, pyarrow.compute, psycopg, sqlalchemy;"
+        "from chinook_platform.lambdas.landing_loader import handler; print(pyarrow.__file__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe], env={"PYTHONPATH": str(tmp_path / "host")}, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.startswith(str(tmp_path / "host"))

@@ -20,8 +20,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def landing(s3_bucket: str, s3_endpoint: str, postgres_url: str, postgres_schema: str,
-            monkeypatch: pytest.MonkeyPatch):
+def landing(s3_bucket: str, s3_endpoint: str, postgres_url: str, postgres_schema: str, monkeypatch: pytest.MonkeyPatch):
     """A versioned landing bucket, and the function's environment pointing at a fresh OLTP schema."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
     monkeypatch.setenv("CHINOOK_OLTP_URL", postgres_url)
@@ -39,17 +38,29 @@ def land(s3, bucket: str, key: str, body: bytes) -> dict:
     """Put an object; return the S3 event record AWS sends for it (eventVersion 2.1, keys URL-encoded)."""
     put = s3.put_object(Bucket=bucket, Key=key, Body=body)
     return {
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-12-02T12:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-12-02T12:00:00.000Z",
+        "eventName": "ObjectCreated:Put",
         "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
         "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9"},
         "s3": {
-            "s3SchemaVersion": "1.0", "configurationId": "chinook-landing-loader",
-            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
-                       "arn": f"arn:aws:s3:::{bucket}"},
-            "object": {"key": key.replace(" ", "+"), "size": len(body), "eTag": put["ETag"].strip('"'),
-                       "versionId": put["VersionId"], "sequencer": "0055AED6DCD90281E5"},
+            "s3SchemaVersion": "1.0",
+            "configurationId": "chinook-landing-loader",
+            "bucket": {
+                "name": bucket,
+                "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                "arn": f"arn:aws:s3:::{bucket}",
+            },
+            "object": {
+                "key": key.replace(" ", "+"),
+                "size": len(body),
+                "eTag": put["ETag"].strip('"'),
+                "versionId": put["VersionId"],
+                "sequencer": "0055AED6DCD90281E5",
+            },
         },
     }
 
@@ -97,7 +108,7 @@ def test_a_duplicate_event_changes_nothing(landing):
 def test_a_bad_file_raises_and_loads_nothing_of_it(landing):
     s3, bucket = landing
     landing_loader.handler(event(land(s3, bucket, "Genre.csv", b"GenreId,Name\n1,Rock\n")))
-    body = b"GenreId,Name\n2,Jazz\n3,Metal\n4,\"Blues\n"  # an unterminated quote on the last line
+    body = b'GenreId,Name\n2,Jazz\n3,Metal\n4,"Blues\n'  # an unterminated quote on the last line
     record = land(s3, bucket, "Genre.csv", body)
     with pytest.raises(landing_loader.LandedFileRejected, match="unterminated quoted field"):
         landing_loader.handler(event(record))

@@ -87,7 +87,11 @@ def test_the_sensor_requests_one_run_for_the_new_object_versions_the_load_log_la
     first = tick(resource, None, oltp)
     [request] = first.run_requests
     assert {k.to_user_string() for k in request.asset_selection} == {
-        "landing/artist", "oltp/artist", "landing/invoice_line", "oltp/invoice_line"}
+        "landing/artist",
+        "oltp/artist",
+        "landing/invoice_line",
+        "oltp/invoice_line",
+    }
     assert tick(resource, first.cursor, oltp).run_requests == []  # requested, not loaded yet: no second run
     client.put_object(Bucket=s3_bucket, Key="landing/Artist.csv", Body=(ARTISTS + "4,Alanis\n").encode())
     [again] = tick(resource, first.cursor, oltp).run_requests
@@ -102,7 +106,12 @@ def test_the_sensor_skips_what_the_load_log_holds(tmp_path):
     oltp = OltpDatabase(url=f"sqlite:///{tmp_path / 'oltp.sqlite'}")
     zone = LandingZoneResource(url=str(landing))
     [landed_file] = zone.zone().list_files()
-    result = load_landed_file(oltp.engine(), table("Artist"), zone.zone().location("Artist.csv"),
-                              landed_file.version, lambda: (landing / "Artist.csv").open("rb"))
+    result = load_landed_file(
+        oltp.engine(),
+        table("Artist"),
+        zone.zone().location("Artist.csv"),
+        landed_file.version,
+        lambda: (landing / "Artist.csv").open("rb"),
+    )
     assert result.status == "loaded"
     assert tick(zone, None, oltp).run_requests == []  # a fresh cursor: the load log decides

@@ -54,7 +54,11 @@ def test_materializing_loads_every_table_with_metadata_and_passing_checks(landin
     assert result.success
     lines = metadata(result, "oltp", "invoice_line")
     assert (lines["dagster/row_count"], lines["rows_read"], lines["rows_inserted"], lines["files_loaded"]) == (
-        2, 2, 2, 1)
+        2,
+        2,
+        2,
+        1,
+    )
     assert metadata(result, "landing", "invoice_line")["files"] == 1
     assert metadata(result, "oltp", "customer")["preview"].records[1].data["postal_code"] == "01067"
     outcome = checks(result)
@@ -72,7 +76,8 @@ def test_a_second_run_loads_nothing_again(landing, oltp_url_and_schema):
 
 def test_bad_landed_files_fail_the_checks_that_name_them(landing, oltp_url_and_schema):
     (landing / "InvoiceLine" / "2021-01-02.csv").write_text(
-        "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n3,1,1,0.99,0\n2,1,2,0.99,1\n")
+        "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n3,1,1,0.99,0\n2,1,2,0.99,1\n"
+    )
     (landing / "Genre").mkdir()
     (landing / "Genre" / "2021-01-02.csv").write_bytes(b"GenreId,Name\n1,Rock\n2,Metal\xff\n")
     result = run(landing, oltp_url_and_schema)
@@ -80,8 +85,11 @@ def test_bad_landed_files_fail_the_checks_that_name_them(landing, oltp_url_and_s
     assert not outcome[("invoice_line", "quarantine_empty")]
     assert not outcome[("genre", "landed_files_loaded")]
     assert outcome[("invoice_line", "landed_files_loaded")] and outcome[("invoice", "invoice_totals_match_lines")]
-    [genre_check] = [e for e in result.get_asset_check_evaluations()
-                     if e.asset_key.path[-1] == "genre" and e.check_name == "landed_files_loaded"]
+    [genre_check] = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.path[-1] == "genre" and e.check_name == "landed_files_loaded"
+    ]
     assert "2021-01-02.csv: not UTF-8 text on line 3" in genre_check.description
     assert metadata(result, "oltp", "invoice_line")["rows_quarantined"] == 1
     assert metadata(result, "oltp", "genre")["files_rejected"] == 1
@@ -89,15 +97,17 @@ def test_bad_landed_files_fail_the_checks_that_name_them(landing, oltp_url_and_s
 
 def test_an_invoice_whose_lines_do_not_add_up_fails_the_totals_check(landing, oltp_url_and_schema):
     (landing / "InvoiceLine" / "2021-01-02.csv").write_text(
-        "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n3,1,1,0.99,2\n")
+        "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n3,1,1,0.99,2\n"
+    )
     result = run(landing, oltp_url_and_schema)
     [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "invoice_totals_match_lines"]
     assert not check.passed
     assert check.description == "invoice 1: total 1.98 but lines sum to 3.96"
 
 
-def test_a_file_whose_load_breaks_is_reported_and_the_other_files_and_tables_load(landing, oltp_url_and_schema,
-                                                                                 monkeypatch):
+def test_a_file_whose_load_breaks_is_reported_and_the_other_files_and_tables_load(
+    landing, oltp_url_and_schema, monkeypatch
+):
     """The first of two artist files breaks mid-read (its connection drops): it is recorded as failed and named by
     the check; the other artist file and every child table still load; a second run does not retry it."""
     from chinook_platform.lib.landing_zone import LocalLandingZone
@@ -117,8 +127,11 @@ def test_a_file_whose_load_breaks_is_reported_and_the_other_files_and_tables_loa
     artists = metadata(result, "oltp", "artist")
     assert (artists["files_failed"], artists["files_loaded"], artists["dagster/row_count"]) == (1, 1, 3)
     assert metadata(result, "oltp", "invoice_line")["dagster/row_count"] == 2  # children are not held back
-    [check] = [e for e in result.get_asset_check_evaluations()
-               if e.asset_key.path[-1] == "artist" and e.check_name == "landed_files_loaded"]
+    [check] = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.path[-1] == "artist" and e.check_name == "landed_files_loaded"
+    ]
     assert not check.passed
     assert check.description.endswith("1-broken.csv: load failed: ConnectionResetError: connection reset by peer")
     again = metadata(run(landing, oltp_url_and_schema), "oltp", "artist")

@@ -39,12 +39,25 @@ INVOICES = (
     "1,2,2021-01-01 00:00:00,Theodor-Heuss-Straße 34,Stuttgart,,Germany,01067,1.98\n"
 )
 INVOICE_LINES = "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1\n2,1,2,0.99,1\n"
-PARENTS = [("Artist", ARTISTS), ("Genre", GENRES), ("MediaType", MEDIA_TYPES), ("Album", ALBUMS),
-           ("Track", TRACKS), ("Customer", CUSTOMERS), ("Invoice", INVOICES)]
+PARENTS = [
+    ("Artist", ARTISTS),
+    ("Genre", GENRES),
+    ("MediaType", MEDIA_TYPES),
+    ("Album", ALBUMS),
+    ("Track", TRACKS),
+    ("Customer", CUSTOMERS),
+    ("Invoice", INVOICES),
+]
 
 
-def load(engine: sa.Engine, tmp_path: Path, table_name: str, content: str | bytes, name: str | None = None,
-         version: str = "v1") -> LoadResult:
+def load(
+    engine: sa.Engine,
+    tmp_path: Path,
+    table_name: str,
+    content: str | bytes,
+    name: str | None = None,
+    version: str = "v1",
+) -> LoadResult:
     """Land a file in tmp_path and load it, as the OLTP asset does."""
     path = tmp_path / (name or f"{table_name}.csv")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,9 +100,7 @@ def test_sample_tables_load_with_exact_types(oltp_engine, tmp_path):
     assert invoice["invoice_date"].isoformat() == "2021-01-01T00:00:00"
     with oltp_engine.connect() as conn:
         line = CONTRACT_TABLES["invoice_line"]
-        assert conn.execute(sa.select(sa.func.sum(line.c.unit_price * line.c.quantity))).scalar_one() == Decimal(
-            "1.98"
-        )
+        assert conn.execute(sa.select(sa.func.sum(line.c.unit_price * line.c.quantity))).scalar_one() == Decimal("1.98")
 
 
 def test_loading_the_same_file_twice_changes_nothing(oltp_engine, tmp_path):
@@ -108,8 +119,9 @@ def test_a_file_with_the_same_rows_in_other_bytes_loads_them_as_unchanged(oltp_e
 
 def test_changed_rows_are_updated_and_unchanged_rows_untouched(oltp_engine, tmp_path):
     first = load(oltp_engine, tmp_path, "Artist", ARTISTS)
-    changed = load(oltp_engine, tmp_path, "Artist", "ArtistId,Name\n1,AC/DC\n2,Accept!\n4,Alanis Morissette\n",
-                   version="v2")
+    changed = load(
+        oltp_engine, tmp_path, "Artist", "ArtistId,Name\n1,AC/DC\n2,Accept!\n4,Alanis Morissette\n", version="v2"
+    )
     assert (changed.rows_inserted, changed.rows_updated, changed.rows_unchanged) == (1, 1, 1)
     by_id = {r["artist_id"]: r for r in rows(oltp_engine, "artist")}
     assert by_id[2]["name"] == "Accept!" and by_id[2]["_load_id"] == changed.load_id
@@ -133,21 +145,46 @@ def test_a_file_without_an_optional_column_leaves_that_column_alone(oltp_engine,
     ("content", "column", "reason"),
     [
         ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,-1\n", "Quantity", "Quantity: -1 is not > 0"),
-        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n,1,1,0.99,1\n", "InvoiceLineId",
-         "InvoiceLineId: required value is missing"),
-        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,cheap,1\n", "UnitPrice",
-         "UnitPrice: 'cheap' is not a decimal amount with at most 2 decimals"),
-        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,one,1,0.99,1\n", "InvoiceId",
-         "InvoiceId: 'one' is not a whole number"),
-        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.999,1\n", "UnitPrice",
-         "UnitPrice: '0.999' is not a decimal amount with at most 2 decimals"),
-        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,-0.99,1\n", "UnitPrice",
-         "UnitPrice: -0.99 is not >= 0"),
-        ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1,extra\n", None,
-         "expected 5 fields, found 6"),
+        (
+            "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n,1,1,0.99,1\n",
+            "InvoiceLineId",
+            "InvoiceLineId: required value is missing",
+        ),
+        (
+            "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,cheap,1\n",
+            "UnitPrice",
+            "UnitPrice: 'cheap' is not a decimal amount with at most 2 decimals",
+        ),
+        (
+            "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,one,1,0.99,1\n",
+            "InvoiceId",
+            "InvoiceId: 'one' is not a whole number",
+        ),
+        (
+            "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.999,1\n",
+            "UnitPrice",
+            "UnitPrice: '0.999' is not a decimal amount with at most 2 decimals",
+        ),
+        (
+            "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,-0.99,1\n",
+            "UnitPrice",
+            "UnitPrice: -0.99 is not >= 0",
+        ),
+        (
+            "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1,extra\n",
+            None,
+            "expected 5 fields, found 6",
+        ),
     ],
-    ids=["negative-quantity", "null-primary-key", "wrong-type-money", "wrong-type-integer", "too-many-decimals",
-         "negative-price", "too-many-fields"],
+    ids=[
+        "negative-quantity",
+        "null-primary-key",
+        "wrong-type-money",
+        "wrong-type-integer",
+        "too-many-decimals",
+        "negative-price",
+        "too-many-fields",
+    ],
 )
 def test_bad_rows_are_quarantined_with_line_column_and_reason(oltp_engine, tmp_path, content, column, reason):
     load_parents(oltp_engine, tmp_path)
@@ -156,7 +193,11 @@ def test_bad_rows_are_quarantined_with_line_column_and_reason(oltp_engine, tmp_p
     assert (result.status, result.rows_read, result.rows_inserted, result.rows_quarantined) == ("loaded", 2, 1, 1)
     [entry] = quarantined(oltp_engine)
     assert (entry["line_number"], entry["column_name"], entry["reason"], entry["status"]) == (
-        2, column, reason, "rejected")
+        2,
+        column,
+        reason,
+        "rejected",
+    )
     assert entry["source_file"].endswith("InvoiceLine.csv")
     raw = content.splitlines()[1]
     assert entry["raw_row"] == raw if column is None else json.loads(entry["raw_row"])["UnitPrice"] in raw
@@ -221,13 +262,19 @@ def test_a_waiting_row_never_overwrites_a_newer_load_of_its_key(oltp_engine, tmp
     ("content", "problem"),
     [
         (b"", "the file is empty (no header row)"),
-        (b"InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1\n2,1,\"2,0.99,1\n3,1,1,0.99,1\n",
-         "unterminated quoted field starting on line 3"),
-        (b"InvoiceLineId,InvoiceId,TrackId,Quantity\n1,1,1,1\n",
-         "missing required column(s) UnitPrice for table InvoiceLine (header has: InvoiceLineId, InvoiceId, TrackId, "
-         "Quantity)"),
-        (b"InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1\n2,1,1,0.99,\xff\xfe1\n",
-         "not UTF-8 text on line 3 (save the file as UTF-8)"),
+        (
+            b'InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1\n2,1,"2,0.99,1\n3,1,1,0.99,1\n',
+            "unterminated quoted field starting on line 3",
+        ),
+        (
+            b"InvoiceLineId,InvoiceId,TrackId,Quantity\n1,1,1,1\n",
+            "missing required column(s) UnitPrice for table InvoiceLine "
+            "(header has: InvoiceLineId, InvoiceId, TrackId, Quantity)",
+        ),
+        (
+            b"InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n1,1,1,0.99,1\n2,1,1,0.99,\xff\xfe1\n",
+            "not UTF-8 text on line 3 (save the file as UTF-8)",
+        ),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "the header is not UTF-8 text (invalid start byte at byte 0)"),
         (b"\n\n", "the first line is empty (no header row)"),
     ],
@@ -258,8 +305,12 @@ def test_line_numbers_stay_exact_across_blocks(oltp_engine, tmp_path, monkeypatc
     load_parents(oltp_engine, tmp_path)
     lines = [f"{i},1,1,0.99,1" if i % 97 else f"{i},1,1,0.99" for i in range(1, 1001)]
     lines[499] = "500,1,1,0.99,-3"
-    result = load(oltp_engine, tmp_path, "InvoiceLine", "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n"
-                  + "\n".join(lines) + "\n")
+    result = load(
+        oltp_engine,
+        tmp_path,
+        "InvoiceLine",
+        "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n" + "\n".join(lines) + "\n",
+    )
     expected = {i + 1 for i in range(97, 1001, 97)} | {501}
     assert {q["line_number"] for q in quarantined(oltp_engine)} == expected
     assert result.rows_inserted == 1000 - len(expected)
@@ -299,8 +350,11 @@ def test_bulk_loads_keep_foreign_keys_and_indexes(oltp_engine, tmp_path, monkeyp
     indexes = {i["name"] for i in sa.inspect(oltp_engine).get_indexes("invoice_line")}
     assert indexes == {i.name for i in CONTRACT_TABLES["invoice_line"].indexes}  # rebuilt after the bulk insert
     with pytest.raises(sa.exc.IntegrityError), oltp_engine.begin() as conn:
-        conn.execute(CONTRACT_TABLES["invoice_line"].insert().values(
-            invoice_line_id=9, invoice_id=77, track_id=1, unit_price=Decimal("0.99"), quantity=1, _load_id=1))
+        conn.execute(
+            CONTRACT_TABLES["invoice_line"]
+            .insert()
+            .values(invoice_line_id=9, invoice_id=77, track_id=1, unit_price=Decimal("0.99"), quantity=1, _load_id=1)
+        )
 
 
 def test_rejected_rows_written_between_copy_segments_lose_no_good_row(oltp_engine, tmp_path, monkeypatch):
@@ -308,12 +362,15 @@ def test_rejected_rows_written_between_copy_segments_lose_no_good_row(oltp_engin
     monkeypatch.setattr(oltp_load, "QUARANTINE_CHUNK_ROWS", 5)  # ... the COPY ended to quarantine every 5 rejections
     load_parents(oltp_engine, tmp_path)
     lines = [f"{i},1,1,0.99,{-1 if i % 7 == 0 else 1}" for i in range(1, 601)]
-    result = load(oltp_engine, tmp_path, "InvoiceLine", "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n"
-                  + "\n".join(lines) + "\n")
+    result = load(
+        oltp_engine,
+        tmp_path,
+        "InvoiceLine",
+        "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n" + "\n".join(lines) + "\n",
+    )
     bad = [i for i in range(1, 601) if i % 7 == 0]
     assert (result.rows_inserted, result.rows_quarantined) == (600 - len(bad), len(bad))
-    assert [r["invoice_line_id"] for r in rows(oltp_engine, "invoice_line")] == [i for i in range(1, 601)
-                                                                                 if i % 7]
+    assert [r["invoice_line_id"] for r in rows(oltp_engine, "invoice_line")] == [i for i in range(1, 601) if i % 7]
     assert [q["line_number"] for q in quarantined(oltp_engine)] == [i + 1 for i in bad]
 
 
@@ -334,7 +391,9 @@ def test_a_nul_in_a_field_is_a_row_rejection_naming_line_and_column(oltp_engine,
     assert (result.status, result.rows_inserted, result.rows_quarantined) == ("loaded", 1, 2)
     entries = {q["line_number"]: q for q in quarantined(oltp_engine)}
     assert (entries[2]["column_name"], entries[2]["reason"]) == (
-        "Name", "Name: holds a NUL character (byte 0), which the database cannot store: 'AC\\x00DC'")
+        "Name",
+        "Name: holds a NUL character (byte 0), which the database cannot store: 'AC\\x00DC'",
+    )
     assert json.loads(entries[2]["raw_row"]) == {"ArtistId": "1", "Name": "AC\x00DC"}  # whole, as JSON escapes it
     assert entries[4]["raw_row"] == "3,Aero\\x00smith,extra"  # raw text: the NUL written as \x00
     assert [r["name"] for r in rows(oltp_engine, "artist")] == ["Accept"]
@@ -350,8 +409,10 @@ def test_a_reason_quotes_a_long_value_briefly_while_quarantine_keeps_it_whole(ol
 
 def test_numbers_too_large_for_their_column_are_out_of_range(oltp_engine, tmp_path):
     load_parents(oltp_engine, tmp_path)
-    content = ("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n"
-               "1,1,1,0.99,12345678901234567890123\n2,1,1,123456789.00,1\n3,1,1,0.99,1\n")
+    content = (
+        "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n"
+        "1,1,1,0.99,12345678901234567890123\n2,1,1,123456789.00,1\n3,1,1,0.99,1\n"
+    )
     result = load(oltp_engine, tmp_path, "InvoiceLine", content)
     assert (result.rows_inserted, result.rows_quarantined) == (1, 2)
     assert [q["reason"] for q in quarantined(oltp_engine)] == [
@@ -372,8 +433,8 @@ class BreakingStream(io.RawIOBase):
     def readinto(self, buffer) -> int:
         if self.position >= self.after:
             raise ConnectionResetError("connection reset by peer")
-        chunk = self.data[self.position:min(self.after, self.position + len(buffer))]
-        buffer[:len(chunk)] = chunk
+        chunk = self.data[self.position : min(self.after, self.position + len(buffer))]
+        buffer[: len(chunk)] = chunk
         self.position += len(chunk)
         return len(chunk)
 
@@ -389,7 +450,8 @@ def test_a_file_whose_load_breaks_is_recorded_as_failed_and_only_a_new_version_i
     assert (str(path), "v1") in oltp_load.loaded_versions(oltp_engine, artist)  # not retried in a loop
     with oltp_engine.connect() as conn:
         assert oltp_status.rejected_files(conn, artist) == [
-            {"table_name": "artist", "source_file": str(path), "status": "failed", "error": failed.error}]
+            {"table_name": "artist", "source_file": str(path), "status": "failed", "error": failed.error}
+        ]
     again = load_landed_file(oltp_engine, artist, str(path), "v2", lambda: path.open("rb"))
     assert (again.status, again.rows_inserted) == ("loaded", 4999)
     with oltp_engine.connect() as conn:
@@ -403,6 +465,7 @@ def counting_opener(path: Path, opened: list[str]):
     def opener():
         opened.append(path.name)
         return path.open("rb")
+
     return opener
 
 
@@ -411,16 +474,18 @@ def test_identical_content_after_touch_or_under_a_new_name_is_unchanged_and_read
     first, opened = tmp_path / "Artist" / "a.csv", []
     first.parent.mkdir()
     first.write_text(ARTISTS)
-    loaded = load_landed_file(oltp_engine, artist, str(first), "v1", counting_opener(first, opened),
-                              size=first.stat().st_size)
+    loaded = load_landed_file(
+        oltp_engine, artist, str(first), "v1", counting_opener(first, opened), size=first.stat().st_size
+    )
     assert (loaded.status, opened) == ("loaded", ["a.csv"])  # a new size: hashed while it loads, one read
     assert loaded.content_hash == "sha256:" + hashlib.sha256(ARTISTS.encode()).hexdigest()
     copy = tmp_path / "Artist" / "b.csv"
     copy.write_text(ARTISTS)
     for source, version in ((first, "v2-touched"), (copy, "v1")):
         opened.clear()
-        result = load_landed_file(oltp_engine, artist, str(source), version, counting_opener(source, opened),
-                                  size=source.stat().st_size)
+        result = load_landed_file(
+            oltp_engine, artist, str(source), version, counting_opener(source, opened), size=source.stat().st_size
+        )
         assert (result.status, result.same_content_as, opened) == ("unchanged", str(first), [source.name])
         assert result.rows_read == result.rows_inserted == result.rows_updated == 0
     assert {r["_load_id"] for r in rows(oltp_engine, "artist")} == {loaded.load_id}
@@ -435,8 +500,9 @@ def test_an_s3_etag_that_is_the_md5_recognises_identical_content_without_reading
     checksum = "md5:" + hashlib.md5(ARTISTS.encode()).hexdigest()
     load_landed_file(oltp_engine, artist, "s3://b/Artist.csv", "etag1", lambda: path.open("rb"), checksum=checksum)
     opened: list[str] = []
-    again = load_landed_file(oltp_engine, artist, "s3://b/Artist/copy.csv", "etag1", counting_opener(path, opened),
-                             checksum=checksum)
+    again = load_landed_file(
+        oltp_engine, artist, "s3://b/Artist/copy.csv", "etag1", counting_opener(path, opened), checksum=checksum
+    )
     assert (again.status, opened) == ("unchanged", [])
 
 
@@ -497,17 +563,23 @@ def test_a_database_from_an_earlier_version_gains_the_new_columns_and_statuses(o
         conn.exec_driver_sql("alter table load_log drop column content_bytes")
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("alter table load_log drop constraint ck_load_log_status")
-            conn.exec_driver_sql("alter table load_log add constraint ck_load_log_status "
-                                 "check (status in ('loaded', 'rejected', 'retried'))")
+            conn.exec_driver_sql(
+                "alter table load_log add constraint ck_load_log_status "
+                "check (status in ('loaded', 'rejected', 'retried'))"
+            )
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             dbapi = conn.connection.driver_connection
             dbapi.execute("pragma foreign_keys = off")
             old_shape = OLD_SQLITE_LOAD_LOG.replace("TABLE load_log", "TABLE old_log")
-            names = "load_id, table_name, source_file, source_version, status, error, rows_read, rows_inserted, " \
-                    "rows_updated, rows_unchanged, rows_quarantined, rows_resolved, loaded_at"
-            dbapi.executescript(f"begin; {old_shape}; insert into old_log select {names} from load_log; "
-                                "drop table load_log; alter table old_log rename to load_log; commit;")
+            names = (
+                "load_id, table_name, source_file, source_version, status, error, rows_read, rows_inserted, "
+                "rows_updated, rows_unchanged, rows_quarantined, rows_resolved, loaded_at"
+            )
+            dbapi.executescript(
+                f"begin; {old_shape}; insert into old_log select {names} from load_log; "
+                "drop table load_log; alter table old_log rename to load_log; commit;"
+            )
             dbapi.execute("pragma foreign_keys = on")
     engine.dispose()
     for _ in range(2):  # idempotent
@@ -519,6 +591,9 @@ def test_a_database_from_an_earlier_version_gains_the_new_columns_and_statuses(o
     again = load(engine, tmp_path, "Artist", ARTISTS + "4,Fixed\n", version="v3")
     assert again.content_hash is not None and [q["status"] for q in quarantined(engine)] == ["superseded"]
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # quarantine still refers to load_log
-        conn.execute(quarantine.insert().values(table_name="artist", source_file="f", reason="r", raw_row="{}",
-                                                status="rejected", load_id=999))
+        conn.execute(
+            quarantine.insert().values(
+                table_name="artist", source_file="f", reason="r", raw_row="{}", status="rejected", load_id=999
+            )
+        )
     engine.dispose()

@@ -31,20 +31,29 @@ def test_schema_sql_builds_the_same_tables_on_postgres(postgres_url, postgres_sc
         assert list(columns) == [*(c.name for c in table.columns), "_load_id"]
         for column in table.columns:
             assert columns[column.name]["nullable"] == column.nullable, (table.name, column.name)
-        assert inspector.get_pk_constraint(table.name, schema=postgres_schema)["constrained_columns"] == [
-            table.pk.name
-        ]
-        fks = {fk["constrained_columns"][0]: fk["referred_table"]
-               for fk in inspector.get_foreign_keys(table.name, schema=postgres_schema)}
+        assert inspector.get_pk_constraint(table.name, schema=postgres_schema)["constrained_columns"] == [table.pk.name]
+        fks = {
+            fk["constrained_columns"][0]: fk["referred_table"]
+            for fk in inspector.get_foreign_keys(table.name, schema=postgres_schema)
+        }
         assert fks == {c.name: TABLES_BY_CSV_NAME[c.references].name for c in table.foreign_keys}
-    assert {c["type"].__class__.__name__ for c in inspector.get_columns("invoice", schema=postgres_schema)
-            if c["name"] == "total"} == {"NUMERIC"}
+    assert {
+        c["type"].__class__.__name__
+        for c in inspector.get_columns("invoice", schema=postgres_schema)
+        if c["name"] == "total"
+    } == {"NUMERIC"}
     engine.dispose()
 
 
 def _insert_line(conn: sa.Connection, **overrides) -> None:
-    row = {"invoice_line_id": 1, "invoice_id": 1, "track_id": 1, "unit_price": Decimal("0.99"), "quantity": 1,
-           "_load_id": 1}
+    row = {
+        "invoice_line_id": 1,
+        "invoice_id": 1,
+        "track_id": 1,
+        "unit_price": Decimal("0.99"),
+        "quantity": 1,
+        "_load_id": 1,
+    }
     conn.execute(CONTRACT_TABLES["invoice_line"].insert().values(**{**row, **overrides}))
 
 
@@ -56,12 +65,33 @@ def engine_with_one_invoice_and_track(oltp_engine):
         "genre": {"genre_id": 1, "name": "Rock"},
         "media_type": {"media_type_id": 1, "name": "MP3"},
         "album": {"album_id": 1, "title": "T", "artist_id": 1},
-        "track": {"track_id": 1, "name": "T", "album_id": 1, "media_type_id": 1, "genre_id": 1, "milliseconds": 1,
-                  "unit_price": Decimal("0.99")},
-        "customer": {"customer_id": 1, "first_name": "A", "last_name": "B", "address": "x", "city": "y",
-                     "country": "z", "email": "a@b.cd"},
-        "invoice": {"invoice_id": 1, "customer_id": 1, "invoice_date": now, "billing_address": "x",
-                    "billing_city": "y", "billing_country": "z", "total": Decimal("0.99")},
+        "track": {
+            "track_id": 1,
+            "name": "T",
+            "album_id": 1,
+            "media_type_id": 1,
+            "genre_id": 1,
+            "milliseconds": 1,
+            "unit_price": Decimal("0.99"),
+        },
+        "customer": {
+            "customer_id": 1,
+            "first_name": "A",
+            "last_name": "B",
+            "address": "x",
+            "city": "y",
+            "country": "z",
+            "email": "a@b.cd",
+        },
+        "invoice": {
+            "invoice_id": 1,
+            "customer_id": 1,
+            "invoice_date": now,
+            "billing_address": "x",
+            "billing_city": "y",
+            "billing_country": "z",
+            "total": Decimal("0.99"),
+        },
     }
     with oltp_engine.begin() as conn:
         for name, row in rows.items():

@@ -36,13 +36,15 @@ def test_only_what_a_change_reaches_is_rebuilt():
     assert changed_assets(asset_graph, instance, downstream) == []
 
     # a ran again and its rows did not change: nothing below it is stale.
-    assert dg.materialize(assets, instance=instance, selection=[A],
-                          run_config={"ops": {"a": {"config": {"rows": "1"}}}}).success
+    assert dg.materialize(
+        assets, instance=instance, selection=[A], run_config={"ops": {"a": {"config": {"rows": "1"}}}}
+    ).success
     assert changed_assets(asset_graph, instance, downstream) == []
 
     # a's rows changed: b and everything downstream of it.
-    assert dg.materialize(assets, instance=instance, selection=[A],
-                          run_config={"ops": {"a": {"config": {"rows": "2"}}}}).success
+    assert dg.materialize(
+        assets, instance=instance, selection=[A], run_config={"ops": {"a": {"config": {"rows": "2"}}}}
+    ).success
     assert changed_assets(asset_graph, instance, downstream) == [B, C]
     assert dg.materialize(assets, instance=instance, selection=downstream).success
     assert changed_assets(asset_graph, instance, downstream) == []

@@ -33,14 +33,24 @@ ANSI = re.compile(r"\x1b\[")
 
 def environment(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHINOOK_", "DAGSTER_", "DBT_"))}
-    return env | {"CHINOOK_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-                  "PATH": f"{BIN}{os.pathsep}{env['PATH']}"} | extra
+    return (
+        env
+        | {"CHINOOK_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "PATH": f"{BIN}{os.pathsep}{env['PATH']}"}
+        | extra
+    )
 
 
 def chinook(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
     """``chinook ARGS`` in its own home, output piped (not a terminal)."""
-    return subprocess.run([str(BIN / "chinook"), *args], cwd=REPO, env=environment(home, **extra),
-                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(BIN / "chinook"), *args],
+        cwd=REPO,
+        env=environment(home, **extra),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def land_csv(home: Path, key: str, text: str) -> None:
@@ -72,10 +82,21 @@ def test_a_clean_run_exits_0_with_a_short_report_of_every_layer(clean_run):
     assets = first + int(rest.group(1))
     assert len(lines) < assets + 40, done.stdout  # one line per asset, and a summary of a few dozen
     assert not ANSI.search(done.stdout + done.stderr)
-    for section in ("oltp:", "quarantine:", "files:", "lake:", "staging:", "facts:", "marts:", "checks:", "time:",
-                    "log:", "result:"):
+    for section in (
+        "oltp:",
+        "quarantine:",
+        "files:",
+        "lake:",
+        "staging:",
+        "facts:",
+        "marts:",
+        "checks:",
+        "time:",
+        "log:",
+        "result:",
+    ):
         assert any(line.startswith(section) for line in lines), section
-    summary = done.stdout[done.stdout.index("\nsummary\n"):]
+    summary = done.stdout[done.stdout.index("\nsummary\n") :]
     assert "dropped columns outside the contract: ['Fax']" in summary
     assert "Employee.csv" in summary and "skipped" in summary
     assert "fct_invoice_line 2,240" in summary
@@ -89,7 +110,7 @@ def test_dbt_builds_with_a_partial_parse_in_its_home(clean_run):
     home, done = clean_run
     dbt_log = (home / "dbt" / "target" / "dbt.log").read_text()
     assert "profile has changed" not in dbt_log
-    build = dbt_log[dbt_log.rindex('"invocation_command": "dbt build'):]
+    build = dbt_log[dbt_log.rindex('"invocation_command": "dbt build') :]
     assert "Unable to do partial parsing" not in build
     assert "Partial parsing enabled" in build
 
@@ -111,8 +132,15 @@ def test_a_run_after_a_new_day_builds_only_what_the_day_reaches(clean_run):
     done = chinook(home, "run", "--source", str(day))
     assert done.returncode == EXIT_OK, done.stdout[-3000:]
     built = _built(done.stdout)
-    assert {"lake/invoice", "lake/invoice_line", "staging/invoice", "staging/invoice_line",
-            "warehouse/fct_invoice_line", "marts/mart_single_customer_view", "analysis/dashboard"} <= built
+    assert {
+        "lake/invoice",
+        "lake/invoice_line",
+        "staging/invoice",
+        "staging/invoice_line",
+        "warehouse/fct_invoice_line",
+        "marts/mart_single_customer_view",
+        "analysis/dashboard",
+    } <= built
     untouched = {f"{layer}/{table}" for layer in ("lake", "staging") for table in ("artist", "customer", "track")}
     assert not built & (untouched | {"warehouse/dim_customer", "warehouse/dim_track"}), sorted(built)
     with sqlite3.connect(home / "oltp.sqlite") as oltp:
@@ -141,7 +169,7 @@ def test_bad_input_and_failed_checks_set_the_exit_code(tmp_path):
     land_csv(tmp_path, "Genre/no_name.csv", "GenreId\n99\n")  # rejected whole: a required column is missing
     done = chinook(tmp_path, "run", "--select", "landing/genre,oltp/genre")
     assert done.returncode == EXIT_BAD_INPUT, done.stdout
-    assert "no_name.csv" in done.stdout[done.stdout.index("\nsummary\n"):]
+    assert "no_name.csv" in done.stdout[done.stdout.index("\nsummary\n") :]
     assert chinook(tmp_path, "run", "--select", "landing/genre,oltp/genre", "--fail-on", "never").returncode == EXIT_OK
 
     invoices = (SAMPLE_DATA / "Invoice.csv").read_text().splitlines()
@@ -172,17 +200,31 @@ def test_an_unreachable_database_is_named_with_its_fix(tmp_path):
 
 
 def test_missing_s3_credentials_are_named_with_their_fix(tmp_path):
-    done = chinook(tmp_path, "run", CHINOOK_LANDING_URL="s3://bucket/landing", AWS_ACCESS_KEY_ID="",
-                   AWS_SECRET_ACCESS_KEY="", AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-                   AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true")
+    done = chinook(
+        tmp_path,
+        "run",
+        CHINOOK_LANDING_URL="s3://bucket/landing",
+        AWS_ACCESS_KEY_ID="",
+        AWS_SECRET_ACCESS_KEY="",
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
     assert done.returncode == EXIT_UNAVAILABLE, done.stderr
     assert "no AWS credentials" in done.stderr
 
 
 def test_a_locked_duckdb_file_is_named_with_its_holder(tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('ready', flush=True); time.sleep(120)", str(tmp_path / "warehouse.duckdb")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(120)",
+            str(tmp_path / "warehouse.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         done = chinook(tmp_path, "run")
@@ -195,12 +237,20 @@ def test_a_locked_duckdb_file_is_named_with_its_holder(tmp_path):
 
 @pytest.mark.parametrize("command", [["--help"], ["summary"], ["land", "data"], ["contract"]])
 def test_commands_that_run_no_pipeline_import_neither_dagster_nor_dbt(tmp_path, command):
-    probe = ("import sys; from chinook_platform.cli import main; code = main(sys.argv[1:]); "
-             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'dagster', 'dagster_dbt', 'dagster_aws', "
-             "'dbt'}); "
-             "print('HEAVY', heavy, file=sys.stderr); sys.exit(code)")
-    done = subprocess.run([sys.executable, "-c", probe, *command], cwd=REPO, env=environment(tmp_path),
-                          capture_output=True, text=True, timeout=120)
+    probe = (
+        "import sys; from chinook_platform.cli import main; code = main(sys.argv[1:]); "
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'dagster', 'dagster_dbt', 'dagster_aws', "
+        "'dbt'}); "
+        "print('HEAVY', heavy, file=sys.stderr); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *command],
+        cwd=REPO,
+        env=environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stderr
 
@@ -222,16 +272,26 @@ def _claimed_step(home: Path, pool: str) -> str | None:
         return None
     try:
         with sqlite3.connect(f"file:{index}?mode=ro", uri=True, timeout=1) as conn:
-            row = conn.execute("select step_key from concurrency_slots where concurrency_key = ? "
-                               "and run_id is not null and deleted = 0", (pool,)).fetchone()
+            row = conn.execute(
+                "select step_key from concurrency_slots where concurrency_key = ? "
+                "and run_id is not null and deleted = 0",
+                (pool,),
+            ).fetchone()
     except sqlite3.Error:
         return None
     return row[0] if row else None
 
 
 def _start_run(home: Path) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "chinook"), "run"], cwd=REPO, env=environment(home), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [str(BIN / "chinook"), "run"],
+        cwd=REPO,
+        env=environment(home),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _wait_for_claim(home: Path, pool: str, step_prefix: str, run: subprocess.Popen, seconds: float = 300) -> None:

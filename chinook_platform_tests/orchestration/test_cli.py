@@ -18,11 +18,15 @@ BIN = Path(sys.executable).parent
 def run(command: list[str], home: Path) -> subprocess.CompletedProcess:
     """A command in a fresh CHINOOK_HOME (its own landing zone, databases and Dagster instance)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("CHINOOK_", "DAGSTER_", "DBT_"))}
-    environment |= {"CHINOOK_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-                    "PATH": f"{BIN}{os.pathsep}{environment['PATH']}"}
+    environment |= {
+        "CHINOOK_HOME": str(home),
+        "DAGSTER_HOME": str(home / "dagster"),
+        "PATH": f"{BIN}{os.pathsep}{environment['PATH']}",
+    }
     (home / "dagster").mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=600,
-                          stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
+    )
     assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
@@ -34,8 +38,18 @@ def test_the_package_is_a_code_location_the_dagster_cli_loads(tmp_path):
 
 def test_materialize_a_selection_then_execute_the_full_refresh_job(tmp_path):
     run([str(BIN / "chinook"), "land", str(SAMPLE_DATA)], tmp_path)
-    run([str(BIN / "dagster"), "asset", "materialize", "-m", "chinook_platform",
-         "--select", "landing/artist,oltp/artist"], tmp_path)
+    run(
+        [
+            str(BIN / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "chinook_platform",
+            "--select",
+            "landing/artist,oltp/artist",
+        ],
+        tmp_path,
+    )
     oltp = sa.create_engine(f"sqlite:///{tmp_path / 'oltp.sqlite'}")
     with oltp.connect() as conn:
         assert conn.exec_driver_sql("select count(*) from artist").scalar() == 275

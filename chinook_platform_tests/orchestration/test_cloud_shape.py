@@ -41,27 +41,42 @@ class CloudPlatform(Platform):
 
 
 @pytest.fixture
-def cloud(s3_endpoint: str, s3_bucket: str, postgres_url: str, tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudPlatform]:
+def cloud(
+    s3_endpoint: str, s3_bucket: str, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CloudPlatform]:
     run = uuid.uuid4().hex[:8]
     url = sa.make_url(postgres_url)
     schemas = {"oltp": f"cloud_oltp_{run}", "staging": f"cloud_staging_{run}", "analytics": f"cloud_analytics_{run}"}
     secrets = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=s3_endpoint)
-    secret_arn = secrets.create_secret(Name=f"rds!db-{run}", SecretString=json.dumps(
-        {"username": url.username, "password": url.password or "unused-trust-auth"}))["ARN"]
+    secret_arn = secrets.create_secret(
+        Name=f"rds!db-{run}",
+        SecretString=json.dumps({"username": url.username, "password": url.password or "unused-trust-auth"}),
+    )["ARN"]
     settings = {  # what modules/dagster_ecs hands the tasks (local.platform_settings), pointed at loopback
-        "AWS_REGION": "us-east-1", "CHINOOK_S3_ENDPOINT_URL": s3_endpoint,
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": s3_endpoint, "AWS_ENDPOINT_URL_ECS": s3_endpoint,
-        "CHINOOK_LANDING_URL": f"s3://{s3_bucket}/landing/", "CHINOOK_LAKE_URL": f"s3://{s3_bucket}/lake/",
+        "AWS_REGION": "us-east-1",
+        "CHINOOK_S3_ENDPOINT_URL": s3_endpoint,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": s3_endpoint,
+        "AWS_ENDPOINT_URL_ECS": s3_endpoint,
+        "CHINOOK_LANDING_URL": f"s3://{s3_bucket}/landing/",
+        "CHINOOK_LAKE_URL": f"s3://{s3_bucket}/lake/",
         "CHINOOK_OLTP_URL": f"postgresql+psycopg://{url.host}:{url.port}/{url.database}",
-        "CHINOOK_OLTP_SECRET_ARN": secret_arn, "CHINOOK_OLTP_SCHEMA": schemas["oltp"],
-        "CHINOOK_WAREHOUSE_TARGET": "postgres", "CHINOOK_WAREHOUSE_PG_HOST": url.host,
-        "CHINOOK_WAREHOUSE_PG_PORT": str(url.port), "CHINOOK_WAREHOUSE_PG_DBNAME": url.database,
-        "CHINOOK_WAREHOUSE_PG_SECRET_ARN": secret_arn, "CHINOOK_STAGING_SCHEMA": schemas["staging"],
-        "CHINOOK_WAREHOUSE_SCHEMA": schemas["analytics"], "CHINOOK_HOME": str(tmp_path / "no-local-state"),
-        "DAGSTER_PG_HOST": url.host, "DAGSTER_PG_PORT": str(url.port), "DAGSTER_PG_DB": f"dagster_cloud_{run}",
-        "DAGSTER_PG_USER": url.username, "DAGSTER_PG_PASSWORD": url.password or "",
-        "DAGSTER_RUN_TASK_DEFINITION": "chinook-dev-dagster-run", "DAGSTER_ECS_CLUSTER": "chinook-dev-dagster",
+        "CHINOOK_OLTP_SECRET_ARN": secret_arn,
+        "CHINOOK_OLTP_SCHEMA": schemas["oltp"],
+        "CHINOOK_WAREHOUSE_TARGET": "postgres",
+        "CHINOOK_WAREHOUSE_PG_HOST": url.host,
+        "CHINOOK_WAREHOUSE_PG_PORT": str(url.port),
+        "CHINOOK_WAREHOUSE_PG_DBNAME": url.database,
+        "CHINOOK_WAREHOUSE_PG_SECRET_ARN": secret_arn,
+        "CHINOOK_STAGING_SCHEMA": schemas["staging"],
+        "CHINOOK_WAREHOUSE_SCHEMA": schemas["analytics"],
+        "CHINOOK_HOME": str(tmp_path / "no-local-state"),
+        "DAGSTER_PG_HOST": url.host,
+        "DAGSTER_PG_PORT": str(url.port),
+        "DAGSTER_PG_DB": f"dagster_cloud_{run}",
+        "DAGSTER_PG_USER": url.username,
+        "DAGSTER_PG_PASSWORD": url.password or "",
+        "DAGSTER_RUN_TASK_DEFINITION": "chinook-dev-dagster-run",
+        "DAGSTER_ECS_CLUSTER": "chinook-dev-dagster",
     }
     for name in ("CHINOOK_WAREHOUSE_PG_USER", "CHINOOK_WAREHOUSE_PG_PASSWORD", "CHINOOK_WAREHOUSE_DUCKDB_PATH"):
         monkeypatch.delenv(name, raising=False)
@@ -69,9 +84,14 @@ def cloud(s3_endpoint: str, s3_bucket: str, postgres_url: str, tmp_path: Path,
         monkeypatch.setenv(name, value)
     ecs = boto3.client("ecs", region_name="us-east-1")
     ecs.create_cluster(clusterName="chinook-dev-dagster")
-    ecs.register_task_definition(family="chinook-dev-dagster-run", requiresCompatibilities=["FARGATE"],
-                                 networkMode="awsvpc", cpu="1024", memory="2048",
-                                 containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}])
+    ecs.register_task_definition(
+        family="chinook-dev-dagster-run",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+        containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}],
+    )
     ensure_database()  # what the image's entrypoint does first
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -90,8 +110,9 @@ def cloud(s3_endpoint: str, s3_bucket: str, postgres_url: str, tmp_path: Path,
         engine.dispose()
 
 
-def test_a_new_day_flows_to_the_marts_in_the_cloud_shape(cloud: CloudPlatform, s3_endpoint: str, s3_bucket: str,
-                                                        tmp_path: Path):
+def test_a_new_day_flows_to_the_marts_in_the_cloud_shape(
+    cloud: CloudPlatform, s3_endpoint: str, s3_bucket: str, tmp_path: Path
+):
     from dagster_aws.ecs import EcsRunLauncher
     from dagster_postgres import PostgresRunStorage
 

@@ -61,8 +61,7 @@ def lake_url(request, tmp_path) -> str:
     return f"s3://{request.getfixturevalue('s3_bucket')}/lake"
 
 
-def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(postgres_url, tmp_path, lake_url,
-                                                                          request):
+def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(postgres_url, tmp_path, lake_url, request):
     suffix = uuid.uuid4().hex[:8]
     oltp_schema, staging_schema = f"race_oltp_{suffix}", f"race_staging_{suffix}"
     landing = tmp_path / "landing"
@@ -71,11 +70,16 @@ def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(post
     url = sa.make_url(postgres_url)
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("CHINOOK_", "DAGSTER_", "DBT_"))}
     environment |= {
-        "CHINOOK_LANDING_URL": str(landing), "CHINOOK_LAKE_URL": lake_url,
-        "CHINOOK_OLTP_URL": postgres_url, "CHINOOK_OLTP_SCHEMA": oltp_schema,
-        "CHINOOK_WAREHOUSE_TARGET": "postgres", "CHINOOK_WAREHOUSE_PG_HOST": url.host,
-        "CHINOOK_WAREHOUSE_PG_PORT": str(url.port or 5432), "CHINOOK_WAREHOUSE_PG_USER": url.username or "postgres",
-        "CHINOOK_WAREHOUSE_PG_DBNAME": url.database, "CHINOOK_STAGING_SCHEMA": staging_schema,
+        "CHINOOK_LANDING_URL": str(landing),
+        "CHINOOK_LAKE_URL": lake_url,
+        "CHINOOK_OLTP_URL": postgres_url,
+        "CHINOOK_OLTP_SCHEMA": oltp_schema,
+        "CHINOOK_WAREHOUSE_TARGET": "postgres",
+        "CHINOOK_WAREHOUSE_PG_HOST": url.host,
+        "CHINOOK_WAREHOUSE_PG_PORT": str(url.port or 5432),
+        "CHINOOK_WAREHOUSE_PG_USER": url.username or "postgres",
+        "CHINOOK_WAREHOUSE_PG_DBNAME": url.database,
+        "CHINOOK_STAGING_SCHEMA": staging_schema,
     }
     if lake_url.startswith("s3://"):
         environment["CHINOOK_S3_ENDPOINT_URL"] = request.getfixturevalue("s3_endpoint")
@@ -84,18 +88,25 @@ def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(post
     for name in ("a", "b"):
         home = tmp_path / f"home_{name}"
         (home / "dagster").mkdir(parents=True)
-        runners.append(subprocess.Popen(
-            [sys.executable, "-c", RUNNER, str(tmp_path / f"ready_{name}"), str(start)], cwd=REPO,
-            env=environment | {"CHINOOK_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-            start_new_session=True,
-        ))
+        runners.append(
+            subprocess.Popen(
+                [sys.executable, "-c", RUNNER, str(tmp_path / f"ready_{name}"), str(start)],
+                cwd=REPO,
+                env=environment | {"CHINOOK_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                start_new_session=True,
+            )
+        )
     engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         deadline = time.monotonic() + 240
         while not all((tmp_path / f"ready_{n}").exists() for n in ("a", "b")):
             assert time.monotonic() < deadline and all(r.poll() is None for r in runners), [
-                r.communicate()[1][-3000:] for r in runners if r.poll() is not None]
+                r.communicate()[1][-3000:] for r in runners if r.poll() is not None
+            ]
             time.sleep(0.1)
         start.touch()
         outputs = [r.communicate(timeout=300) for r in runners]
@@ -106,13 +117,16 @@ def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(post
 
         with engine.connect() as conn:
             for t in TABLES:
-                landed = sum(len(pd.read_csv(p, dtype=str)) for p in landing.rglob("*.csv")
-                             if p.stem == t.csv_name or p.parent.name == t.csv_name)
+                landed = sum(
+                    len(pd.read_csv(p, dtype=str))
+                    for p in landing.rglob("*.csv")
+                    if p.stem == t.csv_name or p.parent.name == t.csv_name
+                )
                 oltp_rows = conn.exec_driver_sql(f'select count(*) from "{oltp_schema}".{t.name}').scalar()
                 assert oltp_rows == landed, t.name
             loads = conn.exec_driver_sql(
-                f'select source_file, source_version, status from "{oltp_schema}".load_log '
-                "where status <> 'retried'").all()
+                f"select source_file, source_version, status from \"{oltp_schema}\".load_log where status <> 'retried'"
+            ).all()
             assert len(loads) == len(list(landing.rglob("*.csv")))  # every file version recorded exactly once
             assert {status for _, _, status in loads} == {"loaded"}
             quarantined = conn.exec_driver_sql(f'select count(*) from "{oltp_schema}".quarantine').scalar()
@@ -133,7 +147,8 @@ def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(post
                 assert sum(b.rows for b in batches) == oltp_rows, t.name  # every row once in the lake
                 staged, ledger = conn.exec_driver_sql(
                     f'select (select count(*) from "{staging_schema}".{t.name}), '
-                    f'(select count(*) from "{staging_schema}"._batches where table_name = \'{t.name}\')').one()
+                    f"(select count(*) from \"{staging_schema}\"._batches where table_name = '{t.name}')"
+                ).one()
                 assert (staged, ledger) == (oltp_rows, len(batches)), t.name
     finally:
         for runner in runners:

@@ -15,14 +15,34 @@ from chinook_platform.lib.contract import TABLES
 LAYERS = ("landing", "oltp", "lake", "staging")
 DBT_MODELS = {
     *(f"stg_chinook__{t.name}" for t in TABLES),
-    "dim_customer", "dim_track", "dim_date", "fct_invoice_line", "fct_invoice",
-    "mart_single_customer_view", "mart_monthly_revenue", "mart_country_sales", "mart_genre_performance",
+    "dim_customer",
+    "dim_track",
+    "dim_date",
+    "fct_invoice_line",
+    "fct_invoice",
+    "mart_single_customer_view",
+    "mart_monthly_revenue",
+    "mart_country_sales",
+    "mart_genre_performance",
     "mart_artist_performance",
-    "kpi_monthly_revenue", "kpi_top_customers", "kpi_genre_sales", "kpi_artist_sales", "kpi_media_type_sales",
-    "kpi_country_sales", "kpi_customer_segments", "kpi_headline",
+    "kpi_monthly_revenue",
+    "kpi_top_customers",
+    "kpi_genre_sales",
+    "kpi_artist_sales",
+    "kpi_media_type_sales",
+    "kpi_country_sales",
+    "kpi_customer_segments",
+    "kpi_headline",
 }
-CHARTS = {"monthly_revenue", "top_customers", "genre_sales", "artist_sales", "media_type_sales", "country_sales",
-          "customer_segments"}
+CHARTS = {
+    "monthly_revenue",
+    "top_customers",
+    "genre_sales",
+    "artist_sales",
+    "media_type_sales",
+    "country_sales",
+    "customer_segments",
+}
 ANALYSIS = {*CHARTS, "dashboard", "warehouse_copy"}
 
 
@@ -62,15 +82,21 @@ def test_lineage_runs_unbroken_from_landing_to_the_marts(definitions):
         frontier += [parent for parent in graph.get(key).parent_keys if parent not in seen]
     assert {dg.AssetKey(["landing", name]) for name in ("customer", "invoice", "invoice_line", "track")} <= seen
     assert graph.get(dg.AssetKey(["oltp", "invoice_line"])).parent_keys == {
-        dg.AssetKey(["landing", "invoice_line"]), dg.AssetKey(["oltp", "invoice"]), dg.AssetKey(["oltp", "track"])}
+        dg.AssetKey(["landing", "invoice_line"]),
+        dg.AssetKey(["oltp", "invoice"]),
+        dg.AssetKey(["oltp", "track"]),
+    }
 
 
 def test_checks_jobs_sensors_and_schedules(definitions):
     graph = definitions.resolve_asset_graph()
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     for t in TABLES:
-        assert {(f"oltp/{t.name}", "landed_files_loaded"), (f"oltp/{t.name}", "quarantine_empty"),
-                (f"staging/{t.name}", "reconciles_with_lake_and_oltp")} <= checks
+        assert {
+            (f"oltp/{t.name}", "landed_files_loaded"),
+            (f"oltp/{t.name}", "quarantine_empty"),
+            (f"staging/{t.name}", "reconciles_with_lake_and_oltp"),
+        } <= checks
     assert ("oltp/invoice", "invoice_totals_match_lines") in checks
     assert ("warehouse/fct_invoice_line", "revenue_matches_oltp_invoices") in checks
     assert any(asset == "warehouse/dim_customer" and name.startswith("unique") for asset, name in checks)

@@ -24,8 +24,13 @@ def storage_environment(postgres_url: str, monkeypatch: pytest.MonkeyPatch):
     """DAGSTER_PG_* as ECS sets them, naming a database that does not exist yet (dropped afterwards)."""
     url = sa.make_url(postgres_url)
     name = f"dagster_test_{uuid.uuid4().hex[:10]}"
-    environment = {"DAGSTER_PG_HOST": url.host, "DAGSTER_PG_PORT": str(url.port), "DAGSTER_PG_DB": name,
-                   "DAGSTER_PG_USER": url.username, "DAGSTER_PG_PASSWORD": url.password or ""}
+    environment = {
+        "DAGSTER_PG_HOST": url.host,
+        "DAGSTER_PG_PORT": str(url.port),
+        "DAGSTER_PG_DB": name,
+        "DAGSTER_PG_USER": url.username,
+        "DAGSTER_PG_PASSWORD": url.password or "",
+    }
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
     yield environment
@@ -45,8 +50,9 @@ def databases(postgres_url: str) -> set[str]:
 
 def test_the_entrypoint_creates_the_storage_database_once_then_runs_the_command(storage_environment, postgres_url):
     entrypoint = [sys.executable, "-m", "chinook_platform.lib.dagster_storage"]
-    first = subprocess.run([*entrypoint, sys.executable, "-c", "print('command ran')"], capture_output=True,
-                           text=True, check=True)
+    first = subprocess.run(
+        [*entrypoint, sys.executable, "-c", "print('command ran')"], capture_output=True, text=True, check=True
+    )
     assert first.stdout == "command ran\n" and "created Dagster's storage database" in first.stderr
     assert storage_environment["DAGSTER_PG_DB"] in databases(postgres_url)
     again = subprocess.run([*entrypoint, "true"], capture_output=True, text=True, check=True)
@@ -71,9 +77,14 @@ def test_the_image_instance_stores_runs_in_postgres_and_launches_them_on_ecs(
     # What Terraform registers (modules/dagster_ecs): the cluster and the `run` task family, container `run`.
     ecs = boto3.client("ecs", region_name="us-east-1")
     ecs.create_cluster(clusterName="chinook-dev-dagster")
-    registered = ecs.register_task_definition(family="chinook-dev-dagster-run", requiresCompatibilities=["FARGATE"],
-                                 networkMode="awsvpc", cpu="1024", memory="2048",
-                                 containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}])
+    registered = ecs.register_task_definition(
+        family="chinook-dev-dagster-run",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+        containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}],
+    )
     # The launcher resolves the family to its newest revision (the shared moto server may hold older ones).
     newest = registered["taskDefinition"]["taskDefinitionArn"]
     ensure_database()
@@ -103,8 +114,11 @@ def test_the_workspace_names_the_code_location_by_its_private_dns_name():
 
     workspace = yaml.safe_load((REPO / "deploy" / "workspace.yaml").read_text())
     (server,) = [entry["grpc_server"] for entry in workspace["load_from"]]
-    assert server == {"host": {"env": "DAGSTER_CODE_LOCATION_HOST"}, "port": {"env": "DAGSTER_CODE_LOCATION_PORT"},
-                      "location_name": "chinook_platform"}
+    assert server == {
+        "host": {"env": "DAGSTER_CODE_LOCATION_HOST"},
+        "port": {"env": "DAGSTER_CODE_LOCATION_PORT"},
+        "location_name": "chinook_platform",
+    }
 
 
 def free_port() -> int:
@@ -120,8 +134,9 @@ def service_commands() -> dict[str, list[str]]:
     import hcl2
 
     options = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
-    parsed = hcl2.loads((REPO / "terraform" / "modules" / "dagster_ecs" / "main.tf").read_text(),
-                        serialization_options=options)
+    parsed = hcl2.loads(
+        (REPO / "terraform" / "modules" / "dagster_ecs" / "main.tf").read_text(), serialization_options=options
+    )
     services = next(block["services"] for block in parsed["locals"] if "services" in block)
     return {name: service["command"] for name, service in services.items()}
 
@@ -138,35 +153,61 @@ def test_the_services_commands_serve_the_code_location_to_the_webserver(
 
     grpc_port, web_port = free_port(), free_port()
     commands = service_commands()
-    swap = {"0.0.0.0": "127.0.0.1", "4000": str(grpc_port), "3000": str(web_port),
-            "/opt/dagster/app/deploy/workspace.yaml": str(REPO / "deploy" / "workspace.yaml")}
+    swap = {
+        "0.0.0.0": "127.0.0.1",
+        "4000": str(grpc_port),
+        "3000": str(web_port),
+        "/opt/dagster/app/deploy/workspace.yaml": str(REPO / "deploy" / "workspace.yaml"),
+    }
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     boto3.client("ecs", region_name="us-east-1", endpoint_url=s3_endpoint).register_task_definition(
-        family="chinook-dev-dagster-run", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024",
-        memory="2048", containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}])
-    environment = {**os.environ, **storage_environment, "DAGSTER_HOME": str(home), "AWS_ENDPOINT_URL_ECS": s3_endpoint,
-                   "DAGSTER_RUN_TASK_DEFINITION": "chinook-dev-dagster-run", "DAGSTER_ECS_CLUSTER": "default",
-                   "DAGSTER_CODE_LOCATION_HOST": "127.0.0.1", "DAGSTER_CODE_LOCATION_PORT": str(grpc_port),
-                   "CHINOOK_HOME": str(tmp_path / "chinook")}
+        family="chinook-dev-dagster-run",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+        containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}],
+    )
+    environment = {
+        **os.environ,
+        **storage_environment,
+        "DAGSTER_HOME": str(home),
+        "AWS_ENDPOINT_URL_ECS": s3_endpoint,
+        "DAGSTER_RUN_TASK_DEFINITION": "chinook-dev-dagster-run",
+        "DAGSTER_ECS_CLUSTER": "default",
+        "DAGSTER_CODE_LOCATION_HOST": "127.0.0.1",
+        "DAGSTER_CODE_LOCATION_PORT": str(grpc_port),
+        "CHINOOK_HOME": str(tmp_path / "chinook"),
+    }
     bin_dir = Path(sys.executable).parent
     started = []
     try:
         for name in ("code-location", "webserver"):
             command = [swap.get(part, part) for part in commands[name]]
             command[0] = str(bin_dir / command[0])
-            started.append(subprocess.Popen([sys.executable, "-m", "chinook_platform.lib.dagster_storage", *command],
-                                            env=environment, cwd=tmp_path, start_new_session=True,
-                                            stdout=subprocess.DEVNULL, stderr=(tmp_path / f"{name}.log").open("w")))
-        graphql = ("{ workspaceOrError { ... on Workspace { locationEntries { name "
-                   "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
+            started.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "chinook_platform.lib.dagster_storage", *command],
+                    env=environment,
+                    cwd=tmp_path,
+                    start_new_session=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=(tmp_path / f"{name}.log").open("w"),
+                )
+            )
+        graphql = (
+            "{ workspaceOrError { ... on Workspace { locationEntries { name "
+            "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+        )
         query = json.dumps({"query": graphql}).encode()
         deadline, entries = time.monotonic() + 240, None
         while time.monotonic() < deadline and all(p.poll() is None for p in started):
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{web_port}/graphql", data=query,
-                                                 headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{web_port}/graphql", data=query, headers={"Content-Type": "application/json"}
+                )
                 with urllib.request.urlopen(request, timeout=10) as response:
                     entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
                 # Started together, as ECS does: the webserver picks the location up once its server serves.

@@ -51,8 +51,11 @@ class Platform:
 
     def execute(self, selection: list[dg.AssetKey], tags: dict | None = None) -> None:
         result = self.job.execute_in_process(
-            instance=self.instance, asset_selection=selection, tags=tags or {},
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+            instance=self.instance,
+            asset_selection=selection,
+            tags=tags or {},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
         assert result.success
         self.runs.append({k.to_user_string() for k in selection})
 
@@ -73,7 +76,8 @@ class Platform:
         rounds = []
         for _ in range(8):
             evaluation = dg.evaluate_automation_conditions(
-                defs=self.definitions, instance=self.instance, cursor=self.automation_cursor)
+                defs=self.definitions, instance=self.instance, cursor=self.automation_cursor
+            )
             self.automation_cursor = evaluation.cursor
             requested = [key for key in self.graph.get_all_asset_keys() if evaluation.get_num_requested(key)]
             if not requested:
@@ -126,7 +130,8 @@ def oltp_engine(platform: Platform):  # noqa: ANN201
 
 def upload(s3_endpoint: str, bucket: str, key: str, body: bytes) -> None:
     boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").put_object(
-        Bucket=bucket, Key=f"landing/{key}", Body=body)
+        Bucket=bucket, Key=f"landing/{key}", Body=body
+    )
 
 
 def land_folder(platform: Platform, source: Path) -> None:
@@ -173,7 +178,11 @@ def test_relanding_unchanged_files_loads_them_and_builds_nothing_downstream(plat
     after = platform.materializations()
     assert after["oltp"] == before["oltp"] + len(TABLES)
     assert {layer: after[layer] - before[layer] for layer in ("lake", "staging", "warehouse", "dbt builds")} == {
-        "lake": 0, "staging": 0, "warehouse": 0, "dbt builds": 0}
+        "lake": 0,
+        "staging": 0,
+        "warehouse": 0,
+        "dbt builds": 0,
+    }
 
 
 def test_a_new_day_flows_to_the_marts_in_one_chain(platform, tmp_path):
@@ -187,8 +196,14 @@ def test_a_new_day_flows_to_the_marts_in_one_chain(platform, tmp_path):
     assert platform.land_and_tick() == 1
     rounds = platform.settle()
     assert len(rounds) == 1, rounds  # lake, staging and dbt in one run
-    assert {"lake/invoice", "lake/invoice_line", "staging/invoice", "staging/invoice_line",
-            "warehouse/fct_invoice_line", "warehouse/mart_single_customer_view"} <= rounds[0]
+    assert {
+        "lake/invoice",
+        "lake/invoice_line",
+        "staging/invoice",
+        "staging/invoice_line",
+        "warehouse/fct_invoice_line",
+        "warehouse/mart_single_customer_view",
+    } <= rounds[0]
     assert not any(key.startswith(("lake/artist", "staging/track", "oltp/")) for key in rounds[0])
     after = platform.materializations()
     assert len(platform.runs) - runs_before == 2
@@ -246,8 +261,9 @@ def test_landed_files_flow_to_the_marts_and_only_new_versions_load_again(s3_plat
     assert customers == 59
 
 
-def test_files_that_load_before_their_parents_reach_the_marts_once_the_parents_load(s3_platform, s3_endpoint,
-                                                                                    s3_bucket):
+def test_files_that_load_before_their_parents_reach_the_marts_once_the_parents_load(
+    s3_platform, s3_endpoint, s3_bucket
+):
     """A child table's files may land (and load) before its parents': its rows wait in quarantine, and automation
     loads them once the parents arrive."""
     platform = s3_platform
@@ -301,8 +317,10 @@ def test_a_load_made_outside_dagster_reaches_the_marts(platform, tmp_path):
     counts = generate_next_days(existing_sales_in_oltp(oltp_engine(platform)), day, days=1)
     for name in ("Invoice", "InvoiceLine"):
         [path] = (day / name).glob("*.csv")
-        assert load_landed_file(oltp_engine(platform), table(name), str(path), "v1",
-                                lambda p=path: p.open("rb")).status == "loaded"
+        assert (
+            load_landed_file(oltp_engine(platform), table(name), str(path), "v1", lambda p=path: p.open("rb")).status
+            == "loaded"
+        )
     observed = tick()
     assert sorted(e.asset_key.to_user_string() for e in observed) == ["oltp/invoice", "oltp/invoice_line"]
     for event in observed:  # what the sensor daemon does with a sensor's asset events

@@ -14,9 +14,16 @@ from botocore.exceptions import ClientError
 from chinook_platform.defs.resources import build_resources
 from chinook_platform.lib.secrets import export_secret_settings, fetch_credentials
 
-FILLED = ("CHINOOK_OLTP_URL", "CHINOOK_WAREHOUSE_PG_USER", "CHINOOK_WAREHOUSE_PG_PASSWORD", "CHINOOK_REDSHIFT_USER",
-          "CHINOOK_REDSHIFT_PASSWORD", "CHINOOK_OLTP_SECRET_ARN", "CHINOOK_WAREHOUSE_PG_SECRET_ARN",
-          "CHINOOK_REDSHIFT_SECRET_ARN")
+FILLED = (
+    "CHINOOK_OLTP_URL",
+    "CHINOOK_WAREHOUSE_PG_USER",
+    "CHINOOK_WAREHOUSE_PG_PASSWORD",
+    "CHINOOK_REDSHIFT_USER",
+    "CHINOOK_REDSHIFT_PASSWORD",
+    "CHINOOK_OLTP_SECRET_ARN",
+    "CHINOOK_WAREHOUSE_PG_SECRET_ARN",
+    "CHINOOK_REDSHIFT_SECRET_ARN",
+)
 
 
 @pytest.fixture
@@ -30,14 +37,16 @@ def secrets_manager(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch):
 
 def rds_style_secret(client, username: str, password: str) -> str:
     """A secret shaped like the one RDS keeps a managed master password in; returns its ARN."""
-    created = client.create_secret(Name=f"rds!db-{uuid.uuid4()}",
-                                   SecretString=json.dumps({"username": username, "password": password}))
+    created = client.create_secret(
+        Name=f"rds!db-{uuid.uuid4()}", SecretString=json.dumps({"username": username, "password": password})
+    )
     return created["ARN"]
 
 
 @pytest.mark.postgres
-def test_the_oltp_resource_connects_as_the_secrets_user(secrets_manager, postgres_url: str,
-                                                         monkeypatch: pytest.MonkeyPatch):
+def test_the_oltp_resource_connects_as_the_secrets_user(
+    secrets_manager, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+):
     url = sa.make_url(postgres_url).set(username="nobody", password=None)
     monkeypatch.setenv("CHINOOK_OLTP_URL", url.render_as_string(hide_password=False))
     # The test server trusts local connections: the user name is what shows the secret was used.
@@ -58,10 +67,16 @@ def test_warehouse_and_redshift_secrets_fill_user_and_password(secrets_manager):
         "CHINOOK_REDSHIFT_SECRET_ARN": rds_style_secret(secrets_manager, "admin", "rs-pw"),
         "CHINOOK_WAREHOUSE_PG_USER": "someone-else",
     }
-    assert export_secret_settings(environ) == ["CHINOOK_REDSHIFT_PASSWORD", "CHINOOK_REDSHIFT_USER",
-                                               "CHINOOK_WAREHOUSE_PG_PASSWORD", "CHINOOK_WAREHOUSE_PG_USER"]
-    assert (environ["CHINOOK_WAREHOUSE_PG_USER"], environ["CHINOOK_WAREHOUSE_PG_PASSWORD"]) == ("chinook_admin",
-                                                                                              "pg-pw")
+    assert export_secret_settings(environ) == [
+        "CHINOOK_REDSHIFT_PASSWORD",
+        "CHINOOK_REDSHIFT_USER",
+        "CHINOOK_WAREHOUSE_PG_PASSWORD",
+        "CHINOOK_WAREHOUSE_PG_USER",
+    ]
+    assert (environ["CHINOOK_WAREHOUSE_PG_USER"], environ["CHINOOK_WAREHOUSE_PG_PASSWORD"]) == (
+        "chinook_admin",
+        "pg-pw",
+    )
     assert (environ["CHINOOK_REDSHIFT_USER"], environ["CHINOOK_REDSHIFT_PASSWORD"]) == ("admin", "rs-pw")
 
 
@@ -72,8 +87,9 @@ def test_no_secret_arn_changes_nothing(secrets_manager):
 
 def test_a_rotated_secret_is_read_at_its_current_version(secrets_manager):
     arn = rds_style_secret(secrets_manager, "chinook_admin", "before")
-    secrets_manager.put_secret_value(SecretId=arn, SecretString=json.dumps({"username": "chinook_admin",
-                                                                            "password": "after"}))
+    secrets_manager.put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"username": "chinook_admin", "password": "after"})
+    )
     assert fetch_credentials(arn).password == "after"
     assert "after" not in repr(fetch_credentials(arn))
 

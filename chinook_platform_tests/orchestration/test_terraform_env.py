@@ -73,15 +73,21 @@ def test_settings_carry_secret_arns_never_a_password(outputs: dict):
     for name in SECRET_ARNS:
         assert settings[name].startswith("arn:aws:secretsmanager:eu-west-1:")
     assert settings["CHINOOK_OLTP_URL"] == (
-        "postgresql+psycopg://chinook-dev-oltp.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/chinook?sslmode=require")
+        "postgresql+psycopg://chinook-dev-oltp.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/chinook?sslmode=require"
+    )
     assert settings["CHINOOK_WAREHOUSE_TARGET"] == "redshift"
     assert settings["CHINOOK_REDSHIFT_IAM_ROLE"] == outputs["redshift_copy_role_arn"]
     assert settings["CHINOOK_LAKE_URL"] == "s3://chinook-dev-lake-123456789012-eu-west-1/"
 
 
 def test_without_redshift_the_warehouse_is_the_olap_postgres(outputs: dict):
-    for name in ("redshift_workgroup_endpoint", "redshift_admin_secret_arn", "redshift_copy_role_arn",
-                 "redshift_database_name", "redshift_admin_username"):
+    for name in (
+        "redshift_workgroup_endpoint",
+        "redshift_admin_secret_arn",
+        "redshift_copy_role_arn",
+        "redshift_database_name",
+        "redshift_admin_username",
+    ):
         outputs[name] = None
     settings = platform_settings(outputs)
     assert settings["CHINOOK_WAREHOUSE_TARGET"] == "postgres"
@@ -105,21 +111,39 @@ def test_an_unusable_output_is_refused(outputs: dict):
 def test_the_code_location_starts_from_the_written_env_file(outputs: dict, s3_endpoint: str, tmp_path: Path):
     # The secrets exist (on moto's Secrets Manager): the code location fetches them when it loads.
     client = boto3.client("secretsmanager", region_name="eu-west-1", endpoint_url=s3_endpoint)
-    for output, user in (("oltp_master_user_secret_arn", "chinook_admin"),
-                         ("olap_master_user_secret_arn", "chinook_admin"), ("redshift_admin_secret_arn", "admin")):
+    for output, user in (
+        ("oltp_master_user_secret_arn", "chinook_admin"),
+        ("olap_master_user_secret_arn", "chinook_admin"),
+        ("redshift_admin_secret_arn", "admin"),
+    ):
         name = outputs[output].split(":secret:", 1)[1]
-        outputs[output] = client.create_secret(Name=name, SecretString=json.dumps(
-            {"username": user, "password": "from-secrets-manager"}))["ARN"]
+        outputs[output] = client.create_secret(
+            Name=name, SecretString=json.dumps({"username": user, "password": "from-secrets-manager"})
+        )["ARN"]
     env_file = tmp_path / ".env"
     env_file.write_text(render_env_file(platform_settings(outputs)))
     assert "from-secrets-manager" not in env_file.read_text()
 
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHINOOK_")}
     environment |= read_env_file(env_file.read_text()) | {
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": s3_endpoint, "DAGSTER_HOME": str(tmp_path), "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-m",
-                           "chinook_platform.definitions"], env=environment, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300)
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": s3_endpoint,
+        "DAGSTER_HOME": str(tmp_path),
+        "PYTHONWARNINGS": "ignore",
+    }
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dagster")),
+            "definitions",
+            "validate",
+            "-m",
+            "chinook_platform.definitions",
+        ],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert "Validation successful" in done.stdout + done.stderr
 

@@ -45,8 +45,15 @@ class Terminal:
         self.env |= {"CHINOOK_HOME": str(home), "UI_PORT": str(port)}
 
     def run(self, command: str) -> subprocess.CompletedProcess:
-        done = subprocess.run(["bash", "-c", command], cwd=REPO, env=self.env, capture_output=True, text=True,
-                              timeout=600, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["bash", "-c", command],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
         assert done.returncode == 0, f"{command} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         return done
 
@@ -70,13 +77,16 @@ class Terminal:
 
     def failures(self) -> list[str]:
         """What each failed run's steps said: the first thing to read when the flow stalls."""
+
         def innermost(error) -> str:  # noqa: ANN001  (Dagster's SerializableErrorInfo)
             return innermost(error.cause) if error.cause else error.message.strip()
 
         with dg.DagsterInstance.from_config(str(self.home / "dagster")) as instance:
-            return [f"{run.run_id[:8]} {event.step_key}: {innermost(event.dagster_event.event_specific_data.error)}"
-                    for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
-                    for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)]
+            return [
+                f"{run.run_id[:8]} {event.step_key}: {innermost(event.dagster_event.event_specific_data.error)}"
+                for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+                for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+            ]
 
     def wait_for_facts(self, expected: int, dev: subprocess.Popen, log: Path) -> float:
         """Seconds until the marts hold ``expected`` facts and no run is left in progress."""
@@ -86,9 +96,11 @@ class Terminal:
             if self.facts() == expected and all(r.is_finished for r in self.runs()):
                 return time.monotonic() - started
             time.sleep(1)
-        pytest.fail(f"the facts did not reach {expected} within {WAIT_SECONDS} s (have {self.facts()}); runs: "
-                    f"{[(r.run_id[:8], r.status.value) for r in self.runs()]}\nfailures: {self.failures()}\n"
-                    f"{log.read_text()[-3000:]}")
+        pytest.fail(
+            f"the facts did not reach {expected} within {WAIT_SECONDS} s (have {self.facts()}); runs: "
+            f"{[(r.run_id[:8], r.status.value) for r in self.runs()]}\nfailures: {self.failures()}\n"
+            f"{log.read_text()[-3000:]}"
+        )
 
 
 @pytest.fixture
@@ -98,8 +110,15 @@ def dev_server(tmp_path: Path) -> Iterator[tuple[Terminal, subprocess.Popen, Pat
     log = tmp_path / "make-dev.log"
     with log.open("w") as output:
         # Its own process group: the webserver, the daemon and the code server stop together at the end.
-        dev = subprocess.Popen(["bash", "-c", make_dev], cwd=REPO, env=terminal.env, stdout=output,
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        dev = subprocess.Popen(
+            ["bash", "-c", make_dev],
+            cwd=REPO,
+            env=terminal.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -138,8 +157,10 @@ def test_the_walkthrough_works_as_written(dev_server, capsys):
     latency = time.monotonic() - landed_at
     assert expected > 2240
     new_runs = terminal.runs()[: len(terminal.runs()) - runs_before]
-    shape = [(r.run_id[:8], r.tags.get("dagster/sensor_name"), sorted(k.to_user_string() for k in r.asset_selection))
-             for r in new_runs]
+    shape = [
+        (r.run_id[:8], r.tags.get("dagster/sensor_name"), sorted(k.to_user_string() for k in r.asset_selection))
+        for r in new_runs
+    ]
     # One load for the day's two files; the automation then carries them on: one chain, or two when a tick falls
     # between the two tables' loads (the issue's bound: at most two dbt builds for the pair).
     assert [sensor for _, sensor, _ in shape].count("landing_sensor") == 1, shape
@@ -150,5 +171,7 @@ def test_the_walkthrough_works_as_written(dev_server, capsys):
     shown = terminal.run(summary).stdout
     assert "invoice_line" in shown
     with capsys.disabled():
-        print(f"\nwalkthrough: sample data to the marts in {first_load:.0f} s; a new day landed to the marts in "
-              f"{latency:.0f} s ({len(new_runs)} runs)")
+        print(
+            f"\nwalkthrough: sample data to the marts in {first_load:.0f} s; a new day landed to the marts in "
+            f"{latency:.0f} s ({len(new_runs)} runs)"
+        )

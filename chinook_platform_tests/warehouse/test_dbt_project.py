@@ -22,16 +22,39 @@ def test_dbt_sources_are_the_contract_tables_mapped_to_staging_assets():
         declared = tables[table.name]
         assert declared["meta"]["dagster"]["asset_key"] == ["staging", table.name]
         assert [c["name"] for c in declared["columns"]] == [
-            *(c.name for c in table.columns), "_load_id", "_loaded_at", "_batch_id"]
+            *(c.name for c in table.columns),
+            "_load_id",
+            "_loaded_at",
+            "_batch_id",
+        ]
 
 
 def test_the_project_parses_for_redshift(tmp_path: Path):
-    env = {**os.environ, "CHINOOK_WAREHOUSE_TARGET": "redshift", "CHINOOK_REDSHIFT_HOST": "example.invalid",
-           "CHINOOK_REDSHIFT_USER": "admin"}
+    env = {
+        **os.environ,
+        "CHINOOK_WAREHOUSE_TARGET": "redshift",
+        "CHINOOK_REDSHIFT_HOST": "example.invalid",
+        "CHINOOK_REDSHIFT_USER": "admin",
+    }
     subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "parse", "--project-dir", str(WAREHOUSE_PROJECT_DIR),
-         "--profiles-dir", str(WAREHOUSE_PROJECT_DIR), "--target", "redshift", "--target-path", str(tmp_path),
-         "--log-path", str(tmp_path)], env=env, check=True, capture_output=True)
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "parse",
+            "--project-dir",
+            str(WAREHOUSE_PROJECT_DIR),
+            "--profiles-dir",
+            str(WAREHOUSE_PROJECT_DIR),
+            "--target",
+            "redshift",
+            "--target-path",
+            str(tmp_path),
+            "--log-path",
+            str(tmp_path),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == "redshift"
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}

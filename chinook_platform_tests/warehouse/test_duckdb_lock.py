@@ -13,15 +13,21 @@ import pytest
 from chinook_platform.lib import warehouse_staging
 from chinook_platform.lib.warehouse_staging import DuckDBStaging, WarehouseLockedError, connect_duckdb
 
-HOLD = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); "
-        "sys.stdin.readline(); time.sleep(float(sys.argv[2])); c.close(); print('released', flush=True); "
-        "sys.stdin.read()")
+HOLD = (
+    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); "
+    "sys.stdin.readline(); time.sleep(float(sys.argv[2])); c.close(); print('released', flush=True); "
+    "sys.stdin.read()"
+)
 
 
 def _holder(path: Path, release_after: float) -> subprocess.Popen:
     """A process holding a read-only connection (a reader's lock) until told to let go ``release_after`` s later."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(release_after)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path), str(release_after)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "held"
     return holder
 

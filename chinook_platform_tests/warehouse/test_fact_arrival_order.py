@@ -32,23 +32,66 @@ DIMENSIONS = {
     2: ("album", [{"album_id": 1, "title": "Back in Black", "artist_id": 1}]),
     3: ("genre", [{"genre_id": 1, "name": "Rock"}]),
     4: ("media_type", [{"media_type_id": 1, "name": "MPEG audio file"}]),
-    5: ("track", [{"track_id": t, "name": f"Track {t}", "album_id": 1, "media_type_id": 1, "genre_id": 1,
-                   "composer": None, "milliseconds": 1000, "unit_price": Decimal("0.99")} for t in (1, 2)]),
-    6: ("customer", [{"customer_id": c, "first_name": "A", "last_name": "B", "company": None, "address": "x",
-                      "city": "y", "state": None, "country": "Z", "postal_code": None, "phone": None,
-                      "email": f"c{c}@example.com"} for c in (1, 2)]),
+    5: (
+        "track",
+        [
+            {
+                "track_id": t,
+                "name": f"Track {t}",
+                "album_id": 1,
+                "media_type_id": 1,
+                "genre_id": 1,
+                "composer": None,
+                "milliseconds": 1000,
+                "unit_price": Decimal("0.99"),
+            }
+            for t in (1, 2)
+        ],
+    ),
+    6: (
+        "customer",
+        [
+            {
+                "customer_id": c,
+                "first_name": "A",
+                "last_name": "B",
+                "company": None,
+                "address": "x",
+                "city": "y",
+                "state": None,
+                "country": "Z",
+                "postal_code": None,
+                "phone": None,
+                "email": f"c{c}@example.com",
+            }
+            for c in (1, 2)
+        ],
+    ),
 }
 
 
 def invoice(invoice_id: int, day: int, total: str, customer: int = 1) -> dict:
-    return {"invoice_id": invoice_id, "customer_id": customer, "invoice_date": datetime(2021, 1, day),
-            "billing_address": "x", "billing_city": "y", "billing_state": None, "billing_country": "Z",
-            "billing_postal_code": None, "total": Decimal(total)}
+    return {
+        "invoice_id": invoice_id,
+        "customer_id": customer,
+        "invoice_date": datetime(2021, 1, day),
+        "billing_address": "x",
+        "billing_city": "y",
+        "billing_state": None,
+        "billing_country": "Z",
+        "billing_postal_code": None,
+        "total": Decimal(total),
+    }
 
 
 def line(line_id: int, invoice_id: int, quantity: int = 1) -> dict:
-    return {"invoice_line_id": line_id, "invoice_id": invoice_id, "track_id": 1 + line_id % 2,
-            "unit_price": Decimal("0.99"), "quantity": quantity}
+    return {
+        "invoice_line_id": line_id,
+        "invoice_id": invoice_id,
+        "track_id": 1 + line_id % 2,
+        "unit_price": Decimal("0.99"),
+        "quantity": quantity,
+    }
 
 
 INVOICE_LOADS = {  # three days of two invoices, then invoice 2 changed (a new total, another customer)
@@ -103,24 +146,51 @@ def stage(warehouse: DuckDBStaging, table_name: str, load_ids: list[int], loads:
     contract = table(table_name)
     rows = [{**r, "_load_id": load_id, "_loaded_at": LOADED_AT} for load_id in load_ids for r in loads[load_id]]
     data = pa.Table.from_pylist(rows, schema=parquet_schema(contract))
-    batch = LakeBatch(f"loads-{min(load_ids):09d}-{max(load_ids):09d}.parquet", len(rows), min(load_ids),
-                      max(load_ids), "2024-01-01T00:00:00")
+    batch = LakeBatch(
+        f"loads-{min(load_ids):09d}-{max(load_ids):09d}.parquet",
+        len(rows),
+        min(load_ids),
+        max(load_ids),
+        "2024-01-01T00:00:00",
+    )
     warehouse.loaded_batches(contract)
-    assert warehouse.load_batch(contract, batch, lambda: pa.RecordBatchReader.from_batches(
-        data.schema, data.to_batches()), "") == len(rows)
+    assert warehouse.load_batch(
+        contract, batch, lambda: pa.RecordBatchReader.from_batches(data.schema, data.to_batches()), ""
+    ) == len(rows)
 
 
 def dbt(command: str, environment: dict[str, str], target: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [DBT, command, "--select", *FACTS.split(), "--project-dir", str(WAREHOUSE_PROJECT_DIR), "--profiles-dir",
-         str(WAREHOUSE_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target), "--quiet"],
-        env=environment, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        [
+            DBT,
+            command,
+            "--select",
+            *FACTS.split(),
+            "--project-dir",
+            str(WAREHOUSE_PROJECT_DIR),
+            "--profiles-dir",
+            str(WAREHOUSE_PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target),
+            "--quiet",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 # Every line staged and built while the invoice change (load 13) has not arrived yet: a fact watermark that combines
 # both tables is then past 13 (the changed line's 14), and the changed invoice would never reach the facts.
-LATE_INVOICE_CHANGE = [("invoice", [7, 9, 11], False), ("invoice_line", [8, 10, 12, 14], True),
-                       ("invoice", [13], False)]
+LATE_INVOICE_CHANGE = [
+    ("invoice", [7, 9, 11], False),
+    ("invoice_line", [8, 10, 12, 14], True),
+    ("invoice", [13], False),
+]
 
 
 @settings(max_examples=3, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -130,9 +200,13 @@ def test_facts_hold_every_oltp_line_once_whatever_the_arrival_order(plan, tmp_pa
     folder = tmp_path_factory.mktemp("arrival")
     path = folder / f"warehouse-{uuid.uuid4().hex[:6]}.duckdb"
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("CHINOOK_", "DBT_"))}
-    environment |= {"CHINOOK_WAREHOUSE_TARGET": "duckdb", "CHINOOK_WAREHOUSE_DUCKDB_PATH": str(path),
-                    "CHINOOK_STAGING_SCHEMA": "staging", "CHINOOK_WAREHOUSE_SCHEMA": "analytics",
-                    "DBT_INDIRECT_SELECTION": "cautious"}
+    environment |= {
+        "CHINOOK_WAREHOUSE_TARGET": "duckdb",
+        "CHINOOK_WAREHOUSE_DUCKDB_PATH": str(path),
+        "CHINOOK_STAGING_SCHEMA": "staging",
+        "CHINOOK_WAREHOUSE_SCHEMA": "analytics",
+        "DBT_INDIRECT_SELECTION": "cautious",
+    }
     warehouse = DuckDBStaging(str(path))
     for load_id, (table_name, rows) in DIMENSIONS.items():
         stage(warehouse, table_name, [load_id], {load_id: rows})
@@ -147,15 +221,24 @@ def test_facts_hold_every_oltp_line_once_whatever_the_arrival_order(plan, tmp_pa
 
     invoices, lines = latest(INVOICE_LOADS, "invoice_id"), latest(LINE_LOADS, "invoice_line_id")
     with duckdb.connect(str(path), read_only=True) as con:
-        fact_lines = con.execute("select invoice_line_id, invoice_id, quantity, line_amount "
-                                 "from analytics.fct_invoice_line order by invoice_line_id").fetchall()
-        fact_invoices = con.execute("select invoice_id, customer_id, line_count, quantity, total "
-                                    "from analytics.fct_invoice order by invoice_id").fetchall()
-    assert fact_lines == [(i, r["invoice_id"], r["quantity"], r["unit_price"] * r["quantity"])
-                          for i, r in sorted(lines.items())]
+        fact_lines = con.execute(
+            "select invoice_line_id, invoice_id, quantity, line_amount "
+            "from analytics.fct_invoice_line order by invoice_line_id"
+        ).fetchall()
+        fact_invoices = con.execute(
+            "select invoice_id, customer_id, line_count, quantity, total from analytics.fct_invoice order by invoice_id"
+        ).fetchall()
+    assert fact_lines == [
+        (i, r["invoice_id"], r["quantity"], r["unit_price"] * r["quantity"]) for i, r in sorted(lines.items())
+    ]
     assert fact_invoices == [
-        (i, r["customer_id"], sum(1 for x in lines.values() if x["invoice_id"] == i),
-         sum(x["quantity"] for x in lines.values() if x["invoice_id"] == i), r["total"])
+        (
+            i,
+            r["customer_id"],
+            sum(1 for x in lines.values() if x["invoice_id"] == i),
+            sum(x["quantity"] for x in lines.values() if x["invoice_id"] == i),
+            r["total"],
+        )
         for i, r in sorted(invoices.items())
     ]
     assert sum(amount for *_, amount in fact_lines) == sum(r["total"] for r in invoices.values())  # revenue

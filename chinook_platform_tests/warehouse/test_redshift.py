@@ -18,9 +18,15 @@ MODELS = Path("compiled") / "chinook_warehouse" / "models"
 
 
 def redshift_warehouse(host: str, port: str) -> WarehouseResource:
-    return WarehouseResource(target="redshift", redshift_host=host, redshift_port=port, redshift_user="postgres",
-                             redshift_password="not-a-secret", redshift_dbname="test",
-                             redshift_iam_role="arn:aws:iam::123456789012:role/chinook-redshift-copy")
+    return WarehouseResource(
+        target="redshift",
+        redshift_host=host,
+        redshift_port=port,
+        redshift_user="postgres",
+        redshift_password="not-a-secret",
+        redshift_dbname="test",
+        redshift_iam_role="arn:aws:iam::123456789012:role/chinook-redshift-copy",
+    )
 
 
 def test_the_redshift_staging_resource_builds_an_engine_on_the_redshift_dialect():
@@ -47,8 +53,11 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
     shapes = {}
     for shape, flags in (("first_build", []), ("incremental", ["--incremental"])):
         target = tmp_path_factory.mktemp(shape)
-        done = subprocess.run([sys.executable, "-m", "chinook_platform.lib.redshift_compile", str(target), *flags],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "chinook_platform.lib.redshift_compile", str(target), *flags],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         names = done.stdout.split()
         shapes[shape] = {p.stem: p.read_text() for p in (target / MODELS).rglob("*.sql") if p.stem in names}

@@ -18,8 +18,12 @@ from chinook_platform_tests.conftest import SAMPLE_DATA
 
 
 def read_csv(name: str) -> pd.DataFrame:
-    return pd.read_csv(SAMPLE_DATA / f"{name}.csv", keep_default_na=False, na_values=[""],
-                       dtype={"UnitPrice": str, "Total": str, "PostalCode": str, "BillingPostalCode": str})
+    return pd.read_csv(
+        SAMPLE_DATA / f"{name}.csv",
+        keep_default_na=False,
+        na_values=[""],
+        dtype={"UnitPrice": str, "Total": str, "PostalCode": str, "BillingPostalCode": str},
+    )
 
 
 class Built:
@@ -33,8 +37,9 @@ class Built:
 
     def materialize_all(self) -> None:
         job = self.definitions.resolve_implicit_global_asset_job_def()
-        result = job.execute_in_process(instance=self.instance, run_config={
-            "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+        result = job.execute_in_process(
+            instance=self.instance, run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        )
         assert result.success
         failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
         assert failed == [], [(e.asset_key, e.check_name, e.description) for e in failed]
@@ -57,8 +62,14 @@ def rewrite_csv(path: Path, key: str, changes: dict[str, str]) -> None:
 def build(monkeypatch: pytest.MonkeyPatch, home: Path, landing: Path, engine: str, postgres_url: str | None) -> Built:
     monkeypatch.setenv("CHINOOK_HOME", str(home))
     monkeypatch.setenv("CHINOOK_LANDING_URL", str(landing))
-    for variable in ("CHINOOK_OLTP_URL", "CHINOOK_OLTP_SCHEMA", "CHINOOK_WAREHOUSE_TARGET", "CHINOOK_STAGING_SCHEMA",
-                     "CHINOOK_WAREHOUSE_SCHEMA", "CHINOOK_WAREHOUSE_DUCKDB_PATH"):
+    for variable in (
+        "CHINOOK_OLTP_URL",
+        "CHINOOK_OLTP_SCHEMA",
+        "CHINOOK_WAREHOUSE_TARGET",
+        "CHINOOK_STAGING_SCHEMA",
+        "CHINOOK_WAREHOUSE_SCHEMA",
+        "CHINOOK_WAREHOUSE_DUCKDB_PATH",
+    ):
         monkeypatch.delenv(variable, raising=False)  # nothing of another test's warehouse
     if engine == "postgres":
         suffix = uuid.uuid4().hex[:8]
@@ -112,49 +123,63 @@ def expected() -> dict[str, pd.DataFrame]:
     tracks, albums, artists, genres = read_csv("Track"), read_csv("Album"), read_csv("Artist"), read_csv("Genre")
     lines["amount"] = [Decimal(p) * q for p, q in zip(lines["UnitPrice"], lines["Quantity"], strict=True)]
     invoices["total"] = invoices["Total"].map(Decimal)
-    facts = (lines.merge(invoices[["InvoiceId", "CustomerId", "InvoiceDate", "BillingCountry"]], on="InvoiceId")
-             .merge(tracks[["TrackId", "AlbumId", "GenreId"]], on="TrackId")
-             .merge(albums[["AlbumId", "ArtistId"]], on="AlbumId")
-             .merge(artists.rename(columns={"Name": "artist"}), on="ArtistId")
-             .merge(genres.rename(columns={"Name": "genre"}), on="GenreId"))
+    facts = (
+        lines.merge(invoices[["InvoiceId", "CustomerId", "InvoiceDate", "BillingCountry"]], on="InvoiceId")
+        .merge(tracks[["TrackId", "AlbumId", "GenreId"]], on="TrackId")
+        .merge(albums[["AlbumId", "ArtistId"]], on="AlbumId")
+        .merge(artists.rename(columns={"Name": "artist"}), on="ArtistId")
+        .merge(genres.rename(columns={"Name": "genre"}), on="GenreId")
+    )
     facts["month"] = facts["InvoiceDate"].str[:7]
     return {"facts": facts, "invoices": invoices}
 
 
 def test_facts_hold_every_line_once_and_the_revenue_of_the_invoices(sample_warehouse, expected):
     [(rows, distinct, revenue)] = sample_warehouse.query(
-        "select count(*), count(distinct invoice_line_id), sum(line_amount) from analytics.fct_invoice_line")
+        "select count(*), count(distinct invoice_line_id), sum(line_amount) from analytics.fct_invoice_line"
+    )
     assert rows == distinct == len(expected["facts"])
     assert as_decimal(revenue) == sum(expected["invoices"]["total"])
 
 
 def test_monthly_revenue_matches_the_csvs(sample_warehouse, expected):
     rows = sample_warehouse.query(
-        "select month_start, invoices, lines, revenue, customers from analytics.mart_monthly_revenue")
+        "select month_start, invoices, lines, revenue, customers from analytics.mart_monthly_revenue"
+    )
     actual = {str(m)[:7]: (i, n, as_decimal(r), c) for m, i, n, r, c in rows}
     facts = expected["facts"]
-    wanted = {month: (group["InvoiceId"].nunique(), len(group), sum(group["amount"]), group["CustomerId"].nunique())
-              for month, group in facts.groupby("month")}
+    wanted = {
+        month: (group["InvoiceId"].nunique(), len(group), sum(group["amount"]), group["CustomerId"].nunique())
+        for month, group in facts.groupby("month")
+    }
     assert actual == wanted
 
 
 def test_country_sales_match_the_csvs(sample_warehouse, expected):
     rows = sample_warehouse.query(
-        "select billing_country, revenue, invoices, customers from analytics.mart_country_sales")
+        "select billing_country, revenue, invoices, customers from analytics.mart_country_sales"
+    )
     invoices = expected["invoices"]
-    wanted = {country: (sum(group["total"]), len(group), group["CustomerId"].nunique())
-              for country, group in invoices.groupby("BillingCountry")}
+    wanted = {
+        country: (sum(group["total"]), len(group), group["CustomerId"].nunique())
+        for country, group in invoices.groupby("BillingCountry")
+    }
     assert {c: (as_decimal(r), i, n) for c, r, i, n in rows} == wanted
 
 
-@pytest.mark.parametrize(("mart", "id_column", "key"), [
-    ("mart_genre_performance", "genre_id", "GenreId"), ("mart_artist_performance", "artist_id", "ArtistId")])
+@pytest.mark.parametrize(
+    ("mart", "id_column", "key"),
+    [("mart_genre_performance", "genre_id", "GenreId"), ("mart_artist_performance", "artist_id", "ArtistId")],
+)
 def test_genre_and_artist_performance_match_the_csvs(sample_warehouse, expected, mart, id_column, key):
     rows = sample_warehouse.query(
-        f"select {id_column}, revenue, quantity, tracks_sold, customers from analytics.{mart}")
+        f"select {id_column}, revenue, quantity, tracks_sold, customers from analytics.{mart}"
+    )
     facts = expected["facts"]
-    wanted = {name: (sum(g["amount"]), int(g["Quantity"].sum()), g["TrackId"].nunique(), g["CustomerId"].nunique())
-              for name, g in facts.groupby(key)}
+    wanted = {
+        name: (sum(g["amount"]), int(g["Quantity"].sum()), g["TrackId"].nunique(), g["CustomerId"].nunique())
+        for name, g in facts.groupby(key)
+    }
     assert {n: (as_decimal(r), q, t, c) for n, r, q, t, c in rows} == wanted
 
 
@@ -185,7 +210,8 @@ def test_single_customer_view_matches_the_csvs(sample_warehouse, expected):
 
 def test_dimensions_cover_every_fact(sample_warehouse):
     [(current, customers)] = sample_warehouse.query(
-        "select sum(case when is_current then 1 else 0 end), count(distinct customer_id) from analytics.dim_customer")
+        "select sum(case when is_current then 1 else 0 end), count(distinct customer_id) from analytics.dim_customer"
+    )
     assert current == customers == 59
     [(orphans,)] = sample_warehouse.query("""
         select count(*) from analytics.fct_invoice_line as f
@@ -249,11 +275,13 @@ def test_a_new_day_a_changed_customer_and_a_renamed_artist_build_incrementally(t
     built.materialize_all()
 
     [(facts_after, distinct)] = built.query(
-        "select count(*), count(distinct invoice_line_id) from analytics.fct_invoice_line")
+        "select count(*), count(distinct invoice_line_id) from analytics.fct_invoice_line"
+    )
     assert facts_after == distinct == facts_before + new_lines
     versions = built.query(
         "select city, is_current, valid_from, valid_to from analytics.dim_customer where customer_id = 1 "
-        "order by version_number")
+        "order by version_number"
+    )
     assert [current for _, current, _, _ in versions] == [False, True]
     assert versions[0][0] != "Reykjavík" and versions[1][0] == "Reykjavík"
     assert versions[0][3] == versions[1][2]  # the old version ends where the new one begins
@@ -266,7 +294,8 @@ def test_a_new_day_a_changed_customer_and_a_renamed_artist_build_incrementally(t
     albums = pd.read_csv(landing / "Album.csv")
     album_ids = ", ".join(str(a) for a in albums.loc[albums["ArtistId"] == 1, "AlbumId"])
     assert built.query(f"select distinct artist_name from analytics.dim_track where album_id in ({album_ids})") == [
-        ("Kathy Hansen Renamed",)]
+        ("Kathy Hansen Renamed",)
+    ]
     assert built.query("select genre_id from analytics.dim_track where track_id = 1") == [(3,)]
     assert built.query("select composer from analytics.dim_track where track_id = 2") == [("SENTINEL",)]
     [(artist_in_mart,)] = built.query("select artist_name from analytics.mart_artist_performance where artist_id = 1")

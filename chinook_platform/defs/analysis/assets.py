@@ -36,8 +36,9 @@ COLUMN_TYPES = {bool: "bool", int: "int", float: "float", str: "string"}
 def numbers_table(rows: list[dict[str, Any]]) -> dg.TableMetadataValue:
     """The rows behind a chart as a Dagster table (column types from the values)."""
     columns = list(rows[0]) if rows else []
-    types = {c: next((COLUMN_TYPES.get(type(r[c]), "string") for r in rows if r[c] is not None), "string")
-             for c in columns}
+    types = {
+        c: next((COLUMN_TYPES.get(type(r[c]), "string") for r in rows if r[c] is not None), "string") for c in columns
+    }
     return dg.MetadataValue.table(
         records=[dg.TableRecord(row) for row in rows],
         schema=dg.TableSchema(columns=[dg.TableColumn(c, types[c]) for c in columns]),
@@ -61,12 +62,14 @@ def build_chart_asset(chart: Chart) -> dg.AssetsDefinition:
     def chart_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
         rows = read_kpi(warehouse.staging(), warehouse.analytics_schema, chart.kpi)
         png = render_png(chart_spec(chart, rows))
-        return dg.MaterializeResult(metadata={
-            "chart": image_markdown(chart.title, png),
-            "numbers": numbers_table(rows),
-            "dagster/row_count": len(rows),
-            "image_bytes": len(png),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "chart": image_markdown(chart.title, png),
+                "numbers": numbers_table(rows),
+                "dagster/row_count": len(rows),
+                "image_bytes": len(png),
+            }
+        )
 
     return chart_asset
 
@@ -93,8 +96,11 @@ def dashboard(
     headline = headline_kpis(staging, schema)
     charts = [(chart, chart_spec(chart, read_kpi(staging, schema, chart.kpi))) for chart in CHARTS]
     path = write_dashboard(render_dashboard(headline, charts, datetime.now(UTC)), dashboard_path())
-    metadata: dict[str, Any] = {"path": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size,
-                                "charts": len(charts)}
+    metadata: dict[str, Any] = {
+        "path": dg.MetadataValue.path(str(path)),
+        "bytes": path.stat().st_size,
+        "charts": len(charts),
+    }
     if headline:
         metadata["invoice_dates"] = f"{headline['first_invoice_date']} to {headline['last_invoice_date']}"
     if reports.url:
@@ -121,15 +127,18 @@ ANALYTICS_TABLES = [k for k in warehouse_dbt_models.keys if not k.path[-1].start
 )
 def warehouse_copy(warehouse: WarehouseResource) -> dg.MaterializeResult:
     if warehouse.target != "duckdb":
-        return dg.MaterializeResult(metadata={"copy": f"none needed: the {warehouse.target} warehouse serves "
-                                                      "readers while runs write"})
+        return dg.MaterializeResult(
+            metadata={"copy": f"none needed: the {warehouse.target} warehouse serves readers while runs write"}
+        )
     rows = copy_analytics_schema(warehouse.duckdb_path, warehouse.analytics_schema, analytics_copy_path())
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(analytics_copy_path())),
-        "tables": len(rows),
-        "dagster/row_count": sum(rows.values()),
-        "read_with": f"duckdb -readonly {analytics_copy_path()}",
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(analytics_copy_path())),
+            "tables": len(rows),
+            "dagster/row_count": sum(rows.values()),
+            "read_with": f"duckdb -readonly {analytics_copy_path()}",
+        }
+    )
 
 
 @dg.definitions

@@ -38,7 +38,7 @@ def build_lake_asset(table: Table) -> dg.AssetsDefinition:
                 "batches": len(batches),
                 "watermark_load_id": store.watermark(table),
                 "location": store.uri(table, ""),
-            }
+            },
         )
 
     return lake_table

@@ -1,6 +1,5 @@
 """Landing: one asset per Chinook table, standing for the raw CSV files of that table in the landing zone."""
 
-
 import hashlib
 
 import dagster as dg
@@ -42,8 +41,11 @@ def build_landing_asset(table: Table) -> dg.AssetsDefinition:
                         dg.TableRecord({"key": f.key, "bytes": f.size, "version": f.version}) for f in files[-50:]
                     ],
                     schema=dg.TableSchema(
-                        columns=[dg.TableColumn("key", "string"), dg.TableColumn("bytes", "int"),
-                                 dg.TableColumn("version", "string")]
+                        columns=[
+                            dg.TableColumn("key", "string"),
+                            dg.TableColumn("bytes", "int"),
+                            dg.TableColumn("version", "string"),
+                        ]
                     ),
                 ),
             },

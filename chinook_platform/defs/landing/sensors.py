@@ -66,8 +66,11 @@ def landing_sensor(
         # Unique per attempt: a file requested again after RETRY_AFTER_SECONDS gets a new run.
         run_key=f"landed-{digest}-{cursor.requested[version_id(due[0])]:.0f}",
         asset_selection=run_selection(tables),
-        tags={"chinook/landed_files": str(len(due)), "chinook/landed_tables": ",".join(t.name for t in tables),
-              "chinook/landed_file": due[0].key},
+        tags={
+            "chinook/landed_files": str(len(due)),
+            "chinook/landed_tables": ",".join(t.name for t in tables),
+            "chinook/landed_file": due[0].key,
+        },
     )
     return dg.SensorResult(run_requests=[request], cursor=cursor.dumps())
 

@@ -1,6 +1,5 @@
 """OLTP: one asset per Chinook table, loaded from the landing zone into the normalized database."""
 
-
 from functools import partial
 from typing import Any
 
@@ -19,8 +18,10 @@ OLTP_POOL = "chinook_oltp"  # one writer at a time: SQLite (the default) allows 
 def _records_table(rows: list[dict[str, Any]]) -> dg.MetadataValue:
     columns = list(rows[0]) if rows else []
     return dg.MetadataValue.table(
-        records=[dg.TableRecord({k: (v if isinstance(v, int | float | bool) or v is None else str(v))
-                                 for k, v in r.items()}) for r in rows],
+        records=[
+            dg.TableRecord({k: (v if isinstance(v, int | float | bool) or v is None else str(v)) for k, v in r.items()})
+            for r in rows
+        ],
         schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
     )
 
@@ -67,17 +68,30 @@ def build_oltp_asset(table: Table) -> dg.AssetsDefinition:
         context.log.info(f"{len(pending)} new or changed {table.csv_name} file(s) to load")
         results: list[LoadResult] = []
         for landed in pending:
-            result = load_landed_file(engine, table, zone.location(landed.key), landed.version,
-                                      partial(zone.open, landed.key), size=landed.size, checksum=landed.checksum)
+            result = load_landed_file(
+                engine,
+                table,
+                zone.location(landed.key),
+                landed.version,
+                partial(zone.open, landed.key),
+                size=landed.size,
+                checksum=landed.checksum,
+            )
             results.append(result)
             if result.status in ("rejected", "failed"):  # recorded in load_log; the other files still load
                 context.log.error(f"{result.source_file}: {result.status}: {result.error}")
                 continue
             if result.status in ("unchanged", "skipped"):
-                context.log.info(f"{landed.key}: {result.status}"
-                                 + (f" (same content as {result.same_content_as})" if result.same_content_as else
-                                    " (another run recorded this version first)" if result.status == "skipped"
-                                    else ""))
+                context.log.info(
+                    f"{landed.key}: {result.status}"
+                    + (
+                        f" (same content as {result.same_content_as})"
+                        if result.same_content_as
+                        else " (another run recorded this version first)"
+                        if result.status == "skipped"
+                        else ""
+                    )
+                )
                 continue
             context.log.info(
                 f"{landed.key}: read {result.rows_read}, inserted {result.rows_inserted}, updated "
@@ -104,12 +118,22 @@ def build_oltp_asset(table: Table) -> dg.AssetsDefinition:
                 "quarantine_open": open_quarantine,
                 "latest_load_id": latest_load,
                 "loads": _records_table(
-                    [{"file": r.source_file, "status": r.status, "read": r.rows_read, "inserted": r.rows_inserted,
-                      "updated": r.rows_updated, "unchanged": r.rows_unchanged,
-                      "quarantined": r.rows_quarantined, "error": r.error} for r in results]
+                    [
+                        {
+                            "file": r.source_file,
+                            "status": r.status,
+                            "read": r.rows_read,
+                            "inserted": r.rows_inserted,
+                            "updated": r.rows_updated,
+                            "unchanged": r.rows_unchanged,
+                            "quarantined": r.rows_quarantined,
+                            "error": r.error,
+                        }
+                        for r in results
+                    ]
                 ),
                 "preview": _records_table(rows),
-            }
+            },
         )
 
     return oltp_table

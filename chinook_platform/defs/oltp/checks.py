@@ -1,6 +1,5 @@
 """Data-quality checks on the OLTP tables: landed files all readable, quarantine empty, invoice totals."""
 
-
 import dagster as dg
 import sqlalchemy as sa
 
@@ -26,9 +25,12 @@ def build_landed_files_loaded_check(table: Table) -> dg.AssetChecksDefinition:
             description="; ".join(
                 f"{r['source_file']}: {'' if r['status'] == 'rejected' else 'load failed: '}{r['error']}"
                 for r in rejected
-            ) or None,
-            metadata={"rejected_files": sum(r["status"] == "rejected" for r in rejected),
-                      "failed_files": sum(r["status"] == "failed" for r in rejected)},
+            )
+            or None,
+            metadata={
+                "rejected_files": sum(r["status"] == "rejected" for r in rejected),
+                "failed_files": sum(r["status"] == "failed" for r in rejected),
+            },
         )
 
     return landed_files_loaded
@@ -48,8 +50,7 @@ def build_quarantine_empty_check(table: Table) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(
             passed=total == 0,
             severity=dg.AssetCheckSeverity.WARN,
-            description="; ".join(f"{s['source_file']} line {s['line_number']}: {s['reason']}" for s in sample)
-            or None,
+            description="; ".join(f"{s['source_file']} line {s['line_number']}: {s['reason']}" for s in sample) or None,
             metadata={
                 "rejected": counts.get((table.name, "rejected"), 0),
                 "awaiting_parent": counts.get((table.name, "awaiting_parent"), 0),
@@ -83,8 +84,7 @@ def invoice_totals_match_lines(oltp: OltpDatabase) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=not mismatched,
         metadata={"invoices_mismatched": len(mismatched)},
-        description="; ".join(f"invoice {i}: total {t} but lines sum to {s}" for i, t, s in mismatched[:10])
-        or None,
+        description="; ".join(f"invoice {i}: total {t} but lines sum to {s}" for i, t, s in mismatched[:10]) or None,
     )
 
 

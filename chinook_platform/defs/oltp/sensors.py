@@ -42,11 +42,16 @@ def oltp_changes_sensor(context: dg.SensorEvaluationContext, oltp: OltpDatabase)
         recorded = _recorded_version(context.instance, key)
         if load_id and recorded != version:
             context.log.info(f"oltp/{name}: rows changed outside Dagster ({recorded} -> {version})")
-            loads.append(dg.AssetMaterialization(
-                asset_key=key, tags={DATA_VERSION_TAG: version},
-                description="Rows loaded outside Dagster (e.g. by the serverless loader), seen by oltp_changes_sensor.",
-                metadata={"latest_load_id": load_id},
-            ))
+            loads.append(
+                dg.AssetMaterialization(
+                    asset_key=key,
+                    tags={DATA_VERSION_TAG: version},
+                    description=(
+                        "Rows loaded outside Dagster (e.g. by the serverless loader), seen by oltp_changes_sensor."
+                    ),
+                    metadata={"latest_load_id": load_id},
+                )
+            )
     return dg.SensorResult(asset_events=loads)
 
 

@@ -29,8 +29,11 @@ def build_staging_asset(table: Table) -> dg.AssetsDefinition:
         store = lake.store()
         staging = warehouse.staging()
         loaded = load_new_batches(
-            staging, table, store.batches(table),
-            read=lambda batch: store.stream(table, batch), uri=lambda batch: store.uri(table, batch.file),
+            staging,
+            table,
+            store.batches(table),
+            read=lambda batch: store.stream(table, batch),
+            uri=lambda batch: store.uri(table, batch.file),
         )
         for batch, rows in loaded:
             context.log.info(f"loaded {rows} row(s) of {batch.file} into {staging.schema}.{table.name}")
@@ -46,7 +49,7 @@ def build_staging_asset(table: Table) -> dg.AssetsDefinition:
                 "batches_loaded": len(loaded),
                 "rows_loaded": sum(rows for _, rows in loaded),
                 "table": f"{staging.schema}.{table.name}",
-            }
+            },
         )
 
     return staging_table

@@ -29,16 +29,24 @@ def build_staging_reconciles_check(table: Table) -> dg.AssetChecksDefinition:
             oltp_rows = oltp_status.row_count(conn, table)
         problems = []
         if staged_rows != lake_rows:
-            problems.append(f"staging.{table.name} has {staged_rows} rows, the lake {lake_rows} "
-                            f"(difference {staged_rows - lake_rows:+d})")
+            problems.append(
+                f"staging.{table.name} has {staged_rows} rows, the lake {lake_rows} "
+                f"(difference {staged_rows - lake_rows:+d})"
+            )
         if staged_keys != oltp_rows:
-            problems.append(f"staging.{table.name} has {staged_keys} distinct keys, oltp.{table.name} {oltp_rows} "
-                            f"rows (difference {staged_keys - oltp_rows:+d})")
+            problems.append(
+                f"staging.{table.name} has {staged_keys} distinct keys, oltp.{table.name} {oltp_rows} "
+                f"rows (difference {staged_keys - oltp_rows:+d})"
+            )
         return dg.AssetCheckResult(
             passed=not problems,
             description="; ".join(problems) or None,
-            metadata={"oltp_rows": oltp_rows, "lake_rows": lake_rows, "staging_rows": staged_rows,
-                      "staging_distinct_keys": staged_keys},
+            metadata={
+                "oltp_rows": oltp_rows,
+                "lake_rows": lake_rows,
+                "staging_rows": staged_rows,
+                "staging_distinct_keys": staged_keys,
+            },
         )
 
     return reconciles

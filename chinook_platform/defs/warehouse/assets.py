@@ -71,11 +71,13 @@ def warehouse_dbt_models(
     # process, which then refuses every other connection to the file.
     # One target folder per home, not one per invocation: dbt finds its own partial-parse state there next run.
     events = list(dbt.cli(["build"], context=context, target_path=Path(warehouse.dbt_target_path)).stream())
-    models = {e.output_name: context.asset_key_for_output(e.output_name).path[-1]
-              for e in events if isinstance(e, dg.Output)}
+    models = {
+        e.output_name: context.asset_key_for_output(e.output_name).path[-1] for e in events if isinstance(e, dg.Output)
+    }
     descriptions = {key.path[-1]: _column_descriptions(spec) for key, spec in context.assets_def.specs_by_key.items()}
-    described = describe_models(warehouse.staging(), warehouse.analytics_schema, sorted(set(models.values())),
-                                descriptions)
+    described = describe_models(
+        warehouse.staging(), warehouse.analytics_schema, sorted(set(models.values())), descriptions
+    )
     for event in events:
         if isinstance(event, dg.Output):
             event = event.with_metadata({**event.metadata, **described[models[event.output_name]]})

@@ -28,8 +28,9 @@ def revenue_matches_oltp_invoices(oltp: OltpDatabase, warehouse: WarehouseResour
     facts, invoices = Decimal(facts), Decimal(invoices)
     return dg.AssetCheckResult(
         passed=facts == invoices,
-        description=None if facts == invoices else
-        f"fct_invoice_line revenue {facts} differs from oltp.invoice totals {invoices} by {facts - invoices}",
+        description=None
+        if facts == invoices
+        else f"fct_invoice_line revenue {facts} differs from oltp.invoice totals {invoices} by {facts - invoices}",
         metadata={"warehouse_revenue": float(facts), "oltp_revenue": float(invoices)},
     )
 

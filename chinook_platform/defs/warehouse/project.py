@@ -35,24 +35,36 @@ def _newest_project_file() -> float:
 
 def dbt_command(args: list[str], target_path: Path) -> list[str]:
     """A dbt command line on this project, its artifacts and log in ``target_path``."""
-    return [DBT_EXECUTABLE, *args, "--project-dir", str(WAREHOUSE_PROJECT_DIR),
-            "--profiles-dir", str(WAREHOUSE_PROJECT_DIR), "--target-path", str(target_path),
-            "--log-path", str(target_path)]
+    return [
+        DBT_EXECUTABLE,
+        *args,
+        "--project-dir",
+        str(WAREHOUSE_PROJECT_DIR),
+        "--profiles-dir",
+        str(WAREHOUSE_PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(target_path),
+    ]
 
 
 def parse_manifest(target_path: Path) -> None:
     """``dbt parse`` into ``target_path`` with the warehouse settings every build uses."""
     target_path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(dbt_command(["parse", "--quiet"], target_path), env={**os.environ, **dbt_environment()},
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        dbt_command(["parse", "--quiet"], target_path),
+        env={**os.environ, **dbt_environment()},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @cache
 def warehouse_dbt_project() -> DbtProject:
     """The project with this home's manifest, parsed only when missing or stale (a project file changed)."""
     target_path = dbt_target_path()
-    project = DbtProject(project_dir=WAREHOUSE_PROJECT_DIR, profiles_dir=WAREHOUSE_PROJECT_DIR,
-                         target_path=target_path)
+    project = DbtProject(project_dir=WAREHOUSE_PROJECT_DIR, profiles_dir=WAREHOUSE_PROJECT_DIR, target_path=target_path)
     manifest = Path(project.manifest_path)
     if not manifest.exists() or manifest.stat().st_mtime < _newest_project_file():
         parse_manifest(target_path)

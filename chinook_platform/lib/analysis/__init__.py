@@ -8,10 +8,18 @@ from importlib import import_module
 from typing import Any
 
 _HOMES = {
-    "CHARTS": "charts", "Chart": "charts", "chart_spec": "charts", "render_png": "charts",
-    "dashboard_path": "dashboard", "publish_dashboard": "dashboard", "render_dashboard": "dashboard",
+    "CHARTS": "charts",
+    "Chart": "charts",
+    "chart_spec": "charts",
+    "render_png": "charts",
+    "dashboard_path": "dashboard",
+    "publish_dashboard": "dashboard",
+    "render_dashboard": "dashboard",
     "write_dashboard": "dashboard",
-    "KPI_TABLES": "kpis", "format_headline": "kpis", "headline_kpis": "kpis", "headline_report": "kpis",
+    "KPI_TABLES": "kpis",
+    "format_headline": "kpis",
+    "headline_kpis": "kpis",
+    "headline_report": "kpis",
     "read_kpi": "kpis",
     "copy_analytics_schema": "warehouse_copy",
 }

@@ -20,11 +20,20 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-    "--no-default-browser-check", "--disable-extensions", "--disable-component-update", "--disable-sync",
-    "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
     # Nothing but the page's own file may load: other requests go to a proxy nobody listens on.
-    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
 )
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
@@ -109,8 +118,9 @@ def _record(report: PageReport, event: dict[str, Any]) -> None:
         case "Network.requestWillBeSent":
             report.requests.append(params["request"]["url"])
         case "Runtime.consoleAPICalled" if params.get("type") in ("error", "assert"):
-            report.errors.append("console: " + " ".join(str(a.get("value", a.get("description", "")))
-                                                        for a in params.get("args", [])))
+            report.errors.append(
+                "console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+            )
         case "Runtime.exceptionThrown":
             details = params["exceptionDetails"]
             report.errors.append("exception: " + details.get("exception", {}).get("description", details["text"]))
@@ -125,8 +135,12 @@ def open_in_chromium(page: Path, chromium: str | None = None, width: int = 1440,
         raise FileNotFoundError("chromium is not installed (Debian: apt-get install -y chromium)")
     report = PageReport()
     with tempfile.TemporaryDirectory(prefix="chinook-chromium-") as profile:
-        process = subprocess.Popen([executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             devtools = _DevTools(_wait_for_port(Path(profile), process, timeout))
             try:
@@ -161,8 +175,12 @@ def _load(devtools: _DevTools, page: Path, width: int, timeout: float, report: P
     report.charts_failed = state.get("chartsFailed")
     report.chart_marks = devtools.evaluate(CHART_MARKS_JS)
     height = devtools.send("Page.getLayoutMetrics")["cssContentSize"]["height"]
-    shot = devtools.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+    shot = devtools.send(
+        "Page.captureScreenshot",
+        format="png",
+        captureBeyondViewport=True,
+        clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+    )
     report.screenshot = base64.b64decode(shot["data"])
     for event in devtools.events:
         _record(report, event)

@@ -36,91 +36,178 @@ class Chart:
     draw: Callable[[alt.Data], alt.TopLevelMixin]
 
 
-def _bars(data: alt.Data, category: str, category_title: str, value: str, value_title: str,
-          tooltip: list[alt.Tooltip], colour: alt.Color | None = None) -> alt.Chart:
+def _bars(
+    data: alt.Data,
+    category: str,
+    category_title: str,
+    value: str,
+    value_title: str,
+    tooltip: list[alt.Tooltip],
+    colour: alt.Color | None = None,
+) -> alt.Chart:
     """Horizontal bars, longest first."""
-    return alt.Chart(data, width=WIDTH, height=alt.Step(20)).mark_bar(color=PRIMARY).encode(
-        x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=USD, tickCount=8)),
-        y=alt.Y(f"{category}:N", title=category_title, sort="-x"),
-        tooltip=tooltip,
-        **({"color": colour} if colour else {}),
+    return (
+        alt.Chart(data, width=WIDTH, height=alt.Step(20))
+        .mark_bar(color=PRIMARY)
+        .encode(
+            x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=USD, tickCount=8)),
+            y=alt.Y(f"{category}:N", title=category_title, sort="-x"),
+            tooltip=tooltip,
+            **({"color": colour} if colour else {}),
+        )
     )
 
 
 def _segment_colour(legend: bool = True) -> alt.Color:
-    return alt.Color("segment:N", title="Segment", scale=alt.Scale(domain=list(SEGMENTS), range=list(SEGMENT_COLOURS)),
-                     legend=alt.Legend(orient="bottom") if legend else None)
+    return alt.Color(
+        "segment:N",
+        title="Segment",
+        scale=alt.Scale(domain=list(SEGMENTS), range=list(SEGMENT_COLOURS)),
+        legend=alt.Legend(orient="bottom") if legend else None,
+    )
 
 
 def _sales_tooltip(category: str, title: str) -> list[alt.Tooltip]:
-    return [alt.Tooltip(f"{category}:N", title=title),
-            alt.Tooltip("revenue:Q", title="Revenue (USD)", format=USD_CENTS),
-            alt.Tooltip("revenue_share:Q", title="Share of revenue", format=PERCENT),
-            alt.Tooltip("units:Q", title="Units sold", format=","),
-            alt.Tooltip("units_share:Q", title="Share of units", format=PERCENT)]
+    return [
+        alt.Tooltip(f"{category}:N", title=title),
+        alt.Tooltip("revenue:Q", title="Revenue (USD)", format=USD_CENTS),
+        alt.Tooltip("revenue_share:Q", title="Share of revenue", format=PERCENT),
+        alt.Tooltip("units:Q", title="Units sold", format=","),
+        alt.Tooltip("units_share:Q", title="Share of units", format=PERCENT),
+    ]
 
 
 def _monthly_revenue(data: alt.Data) -> alt.Chart:
-    return alt.Chart(data, width=3 * WIDTH, height=260).mark_bar(color=PRIMARY).encode(
-        x=alt.X("month_start:T", title="Month", timeUnit="yearmonth", axis=alt.Axis(format="%b %Y", labelAngle=-45)),
-        y=alt.Y("revenue:Q", title="Revenue (USD)", axis=alt.Axis(format=USD)),
-        tooltip=[alt.Tooltip("month_start:T", title="Month", format="%B %Y"),
-                 alt.Tooltip("revenue:Q", title="Revenue (USD)", format=USD_CENTS),
-                 alt.Tooltip("revenue_change_mom:Q", title="vs month before", format="+.1%"),
-                 alt.Tooltip("revenue_change_yoy:Q", title="vs a year before", format="+.1%"),
-                 alt.Tooltip("invoices:Q", title="Invoices", format=","),
-                 alt.Tooltip("average_invoice_value:Q", title="Average invoice (USD)", format=USD_CENTS)],
+    return (
+        alt.Chart(data, width=3 * WIDTH, height=260)
+        .mark_bar(color=PRIMARY)
+        .encode(
+            x=alt.X(
+                "month_start:T", title="Month", timeUnit="yearmonth", axis=alt.Axis(format="%b %Y", labelAngle=-45)
+            ),
+            y=alt.Y("revenue:Q", title="Revenue (USD)", axis=alt.Axis(format=USD)),
+            tooltip=[
+                alt.Tooltip("month_start:T", title="Month", format="%B %Y"),
+                alt.Tooltip("revenue:Q", title="Revenue (USD)", format=USD_CENTS),
+                alt.Tooltip("revenue_change_mom:Q", title="vs month before", format="+.1%"),
+                alt.Tooltip("revenue_change_yoy:Q", title="vs a year before", format="+.1%"),
+                alt.Tooltip("invoices:Q", title="Invoices", format=","),
+                alt.Tooltip("average_invoice_value:Q", title="Average invoice (USD)", format=USD_CENTS),
+            ],
+        )
     )
 
 
 def _top_customers(data: alt.Data) -> alt.Chart:
     # Two customers may share a name: the rank makes each bar's label its own.
-    return _bars(data, "label", "Customer", "lifetime_value", "Lifetime value (USD)", [
-        alt.Tooltip("customer_name:N", title="Customer"), alt.Tooltip("country:N", title="Country"),
-        alt.Tooltip("lifetime_value:Q", title="Lifetime value (USD)", format=USD_CENTS),
-        alt.Tooltip("invoice_count:Q", title="Invoices"), alt.Tooltip("segment:N", title="Segment")],
-        colour=_segment_colour()).transform_calculate(label="datum.customer_rank + '. ' + datum.customer_name")
+    return _bars(
+        data,
+        "label",
+        "Customer",
+        "lifetime_value",
+        "Lifetime value (USD)",
+        [
+            alt.Tooltip("customer_name:N", title="Customer"),
+            alt.Tooltip("country:N", title="Country"),
+            alt.Tooltip("lifetime_value:Q", title="Lifetime value (USD)", format=USD_CENTS),
+            alt.Tooltip("invoice_count:Q", title="Invoices"),
+            alt.Tooltip("segment:N", title="Segment"),
+        ],
+        colour=_segment_colour(),
+    ).transform_calculate(label="datum.customer_rank + '. ' + datum.customer_name")
 
 
 def _customer_segments(data: alt.Data) -> alt.HConcatChart:
     def bars(value: str, title: str, number_format: str) -> alt.Chart:
-        return alt.Chart(data, width=WIDTH // 2, height=alt.Step(24)).mark_bar().encode(
-            x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(format=number_format)),
-            y=alt.Y("segment:N", title="Segment", sort=alt.EncodingSortField("revenue", order="descending")),
-            color=_segment_colour(legend=False),
-            tooltip=[alt.Tooltip("segment:N", title="Segment"), alt.Tooltip("customers:Q", title="Customers"),
-                     alt.Tooltip("customer_share:Q", title="Share of customers", format=PERCENT),
-                     alt.Tooltip("revenue:Q", title="Revenue (USD)", format=USD_CENTS),
-                     alt.Tooltip("revenue_share:Q", title="Share of revenue", format=PERCENT),
-                     alt.Tooltip("average_lifetime_value:Q", title="Average lifetime value (USD)", format=USD_CENTS)],
+        return (
+            alt.Chart(data, width=WIDTH // 2, height=alt.Step(24))
+            .mark_bar()
+            .encode(
+                x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(format=number_format)),
+                y=alt.Y("segment:N", title="Segment", sort=alt.EncodingSortField("revenue", order="descending")),
+                color=_segment_colour(legend=False),
+                tooltip=[
+                    alt.Tooltip("segment:N", title="Segment"),
+                    alt.Tooltip("customers:Q", title="Customers"),
+                    alt.Tooltip("customer_share:Q", title="Share of customers", format=PERCENT),
+                    alt.Tooltip("revenue:Q", title="Revenue (USD)", format=USD_CENTS),
+                    alt.Tooltip("revenue_share:Q", title="Share of revenue", format=PERCENT),
+                    alt.Tooltip("average_lifetime_value:Q", title="Average lifetime value (USD)", format=USD_CENTS),
+                ],
+            )
         )
 
     return alt.hconcat(bars("customers", "Customers", ",d"), bars("revenue", "Revenue (USD)", USD))
 
 
 CHARTS: tuple[Chart, ...] = (
-    Chart("monthly_revenue", "Revenue per month", "Revenue (USD) per calendar month, with the change on the month "
-          "before and on the year before in the tooltip.", "kpi_monthly_revenue", _monthly_revenue),
-    Chart("top_customers", "Top 10 customers by lifetime value", "The ten customers who spent the most (USD), "
-          "coloured by RFM segment.", "kpi_top_customers", _top_customers),
-    Chart("genre_sales", "Revenue by genre", "Revenue (USD) per genre, with units sold and shares.",
-          "kpi_genre_sales",
-          lambda data: _bars(data, "genre_name", "Genre", "revenue", "Revenue (USD)",
-                             _sales_tooltip("genre_name", "Genre"))),
-    Chart("artist_sales", "Top 15 artists by revenue", "The fifteen artists with the most revenue (USD).",
-          "kpi_artist_sales",
-          lambda data: _bars(data, "artist_name", "Artist", "revenue", "Revenue (USD)",
-                             _sales_tooltip("artist_name", "Artist"))),
-    Chart("media_type_sales", "Revenue by media type", "Revenue (USD) per media type, with units sold and shares.",
-          "kpi_media_type_sales",
-          lambda data: _bars(data, "media_type_name", "Media type", "revenue", "Revenue (USD)",
-                             _sales_tooltip("media_type_name", "Media type"))),
-    Chart("country_sales", "Revenue by billing country", "Revenue (USD) per billing country, with units sold, "
-          "invoices and shares.", "kpi_country_sales",
-          lambda data: _bars(data, "billing_country", "Billing country", "revenue", "Revenue (USD)",
-                             _sales_tooltip("billing_country", "Country"))),
-    Chart("customer_segments", "Customers and revenue by segment", "Customers and lifetime revenue (USD) per RFM "
-          "segment of the Single Customer View.", "kpi_customer_segments", _customer_segments),
+    Chart(
+        "monthly_revenue",
+        "Revenue per month",
+        "Revenue (USD) per calendar month, with the change on the month before and on the year before in the tooltip.",
+        "kpi_monthly_revenue",
+        _monthly_revenue,
+    ),
+    Chart(
+        "top_customers",
+        "Top 10 customers by lifetime value",
+        "The ten customers who spent the most (USD), coloured by RFM segment.",
+        "kpi_top_customers",
+        _top_customers,
+    ),
+    Chart(
+        "genre_sales",
+        "Revenue by genre",
+        "Revenue (USD) per genre, with units sold and shares.",
+        "kpi_genre_sales",
+        lambda data: _bars(
+            data, "genre_name", "Genre", "revenue", "Revenue (USD)", _sales_tooltip("genre_name", "Genre")
+        ),
+    ),
+    Chart(
+        "artist_sales",
+        "Top 15 artists by revenue",
+        "The fifteen artists with the most revenue (USD).",
+        "kpi_artist_sales",
+        lambda data: _bars(
+            data, "artist_name", "Artist", "revenue", "Revenue (USD)", _sales_tooltip("artist_name", "Artist")
+        ),
+    ),
+    Chart(
+        "media_type_sales",
+        "Revenue by media type",
+        "Revenue (USD) per media type, with units sold and shares.",
+        "kpi_media_type_sales",
+        lambda data: _bars(
+            data,
+            "media_type_name",
+            "Media type",
+            "revenue",
+            "Revenue (USD)",
+            _sales_tooltip("media_type_name", "Media type"),
+        ),
+    ),
+    Chart(
+        "country_sales",
+        "Revenue by billing country",
+        "Revenue (USD) per billing country, with units sold, invoices and shares.",
+        "kpi_country_sales",
+        lambda data: _bars(
+            data,
+            "billing_country",
+            "Billing country",
+            "revenue",
+            "Revenue (USD)",
+            _sales_tooltip("billing_country", "Country"),
+        ),
+    ),
+    Chart(
+        "customer_segments",
+        "Customers and revenue by segment",
+        "Customers and lifetime revenue (USD) per RFM segment of the Single Customer View.",
+        "kpi_customer_segments",
+        _customer_segments,
+    ),
 )
 
 
@@ -130,8 +217,15 @@ def chart_spec(chart: Chart, rows: list[dict[str, Any]]) -> dict[str, Any]:
     styled = (
         drawn.configure(font="Helvetica, Arial, sans-serif", background="white")
         .configure_title(fontSize=15, fontWeight="bold", color="#1a202c", offset=10)
-        .configure_axis(labelFontSize=11, titleFontSize=12, labelColor="#2d3748", titleColor="#2d3748",
-                        gridColor="#edf2f7", domainColor="#a0aec0", labelLimit=220)
+        .configure_axis(
+            labelFontSize=11,
+            titleFontSize=12,
+            labelColor="#2d3748",
+            titleColor="#2d3748",
+            gridColor="#edf2f7",
+            domainColor="#a0aec0",
+            labelLimit=220,
+        )
         .configure_view(stroke=None)
         .configure_range(category=list(SEGMENT_COLOURS))
     )
@@ -156,8 +250,8 @@ def _recompressed(png: bytes) -> bytes:
     ten times larger, and the image travels base64-encoded in every materialization's metadata."""
     chunks, position = [], 8
     while position < len(png):
-        (length,) = struct.unpack(">I", png[position:position + 4])
-        chunks.append((png[position + 4:position + 8], png[position + 8:position + 8 + length]))
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        chunks.append((png[position + 4 : position + 8], png[position + 8 : position + 8 + length]))
         position += 12 + length
     pixels = zlib.compress(zlib.decompress(b"".join(data for kind, data in chunks if kind == b"IDAT")), 9)
     out, written = [png[:8]], False

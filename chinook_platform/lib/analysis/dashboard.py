@@ -69,18 +69,26 @@ def _tiles(headline: dict[str, Any] | None) -> list[tuple[str, str]]:
     ]
 
 
-def render_dashboard(headline: dict[str, Any] | None, charts: list[tuple[Chart, dict[str, Any]]],
-                     built_at: datetime) -> str:
+def render_dashboard(
+    headline: dict[str, Any] | None, charts: list[tuple[Chart, dict[str, Any]]], built_at: datetime
+) -> str:
     """The page: a tile per headline KPI, each chart's spec drawn by Vega-Embed, the data's date range and the
     time it was built."""
-    period = (f"Invoices from {headline['first_invoice_date']} to {headline['last_invoice_date']}"
-              if headline else "No invoices yet")
+    period = (
+        f"Invoices from {headline['first_invoice_date']} to {headline['last_invoice_date']}"
+        if headline
+        else "No invoices yet"
+    )
     tiles = "\n".join(
         f'<div class="tile"><div class="label">{html.escape(label)}</div>'
-        f'<div class="value">{html.escape(value)}</div></div>' for label, value in _tiles(headline))
+        f'<div class="value">{html.escape(value)}</div></div>'
+        for label, value in _tiles(headline)
+    )
     sections = "\n".join(
         f'<section class="chart" id="chart-{chart.name}"><div class="vis"></div>'
-        f"<p>{html.escape(chart.description)}</p></section>" for chart, _ in charts)
+        f"<p>{html.escape(chart.description)}</p></section>"
+        for chart, _ in charts
+    )
     specs = {chart.name: spec for chart, spec in charts}
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -125,6 +133,7 @@ def publish_dashboard(path: Path, url: str, s3_client: Any) -> str:
         raise ValueError(f"CHINOOK_REPORTS_URL must be an s3:// prefix, not {url!r}")
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     key = f"{prefix.strip('/')}/{path.name}".lstrip("/")
-    s3_client.upload_file(str(path), bucket, key,
-                          ExtraArgs={"ContentType": "text/html; charset=utf-8", "CacheControl": "no-cache"})
+    s3_client.upload_file(
+        str(path), bucket, key, ExtraArgs={"ContentType": "text/html; charset=utf-8", "CacheControl": "no-cache"}
+    )
     return f"s3://{bucket}/{key}"

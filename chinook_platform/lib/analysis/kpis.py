@@ -20,25 +20,96 @@ class KpiTable:
     order_by: str
 
 
-KPI_TABLES: dict[str, KpiTable] = {t.model: t for t in (
-    KpiTable("kpi_monthly_revenue", ("month_start", "year_number", "revenue", "invoices", "customers", "units",
-                                     "average_invoice_value", "revenue_change_mom", "revenue_change_yoy"),
-             "month_start"),
-    KpiTable("kpi_top_customers", ("customer_rank", "customer_id", "customer_name", "country", "invoice_count",
-                                   "lifetime_value", "average_invoice_value", "segment"), "customer_rank"),
-    KpiTable("kpi_genre_sales", ("revenue_rank", "genre_id", "genre_name", "revenue", "units", "revenue_share",
-                                 "units_share"), "revenue_rank"),
-    KpiTable("kpi_artist_sales", ("revenue_rank", "artist_id", "artist_name", "revenue", "units", "revenue_share",
-                                  "units_share"), "revenue_rank"),
-    KpiTable("kpi_media_type_sales", ("revenue_rank", "media_type_id", "media_type_name", "revenue", "units",
-                                      "revenue_share", "units_share"), "revenue_rank"),
-    KpiTable("kpi_country_sales", ("revenue_rank", "billing_country", "revenue", "units", "invoices", "customers",
-                                   "average_invoice_value", "revenue_share", "units_share"), "revenue_rank"),
-    KpiTable("kpi_customer_segments", ("segment", "customers", "invoices", "revenue", "average_lifetime_value",
-                                       "customer_share", "revenue_share"), "revenue desc, segment"),
-    KpiTable("kpi_headline", ("revenue", "invoices", "customers", "units", "average_invoice_value",
-                              "first_invoice_date", "last_invoice_date"), "revenue"),
-)}
+KPI_TABLES: dict[str, KpiTable] = {
+    t.model: t
+    for t in (
+        KpiTable(
+            "kpi_monthly_revenue",
+            (
+                "month_start",
+                "year_number",
+                "revenue",
+                "invoices",
+                "customers",
+                "units",
+                "average_invoice_value",
+                "revenue_change_mom",
+                "revenue_change_yoy",
+            ),
+            "month_start",
+        ),
+        KpiTable(
+            "kpi_top_customers",
+            (
+                "customer_rank",
+                "customer_id",
+                "customer_name",
+                "country",
+                "invoice_count",
+                "lifetime_value",
+                "average_invoice_value",
+                "segment",
+            ),
+            "customer_rank",
+        ),
+        KpiTable(
+            "kpi_genre_sales",
+            ("revenue_rank", "genre_id", "genre_name", "revenue", "units", "revenue_share", "units_share"),
+            "revenue_rank",
+        ),
+        KpiTable(
+            "kpi_artist_sales",
+            ("revenue_rank", "artist_id", "artist_name", "revenue", "units", "revenue_share", "units_share"),
+            "revenue_rank",
+        ),
+        KpiTable(
+            "kpi_media_type_sales",
+            ("revenue_rank", "media_type_id", "media_type_name", "revenue", "units", "revenue_share", "units_share"),
+            "revenue_rank",
+        ),
+        KpiTable(
+            "kpi_country_sales",
+            (
+                "revenue_rank",
+                "billing_country",
+                "revenue",
+                "units",
+                "invoices",
+                "customers",
+                "average_invoice_value",
+                "revenue_share",
+                "units_share",
+            ),
+            "revenue_rank",
+        ),
+        KpiTable(
+            "kpi_customer_segments",
+            (
+                "segment",
+                "customers",
+                "invoices",
+                "revenue",
+                "average_lifetime_value",
+                "customer_share",
+                "revenue_share",
+            ),
+            "revenue desc, segment",
+        ),
+        KpiTable(
+            "kpi_headline",
+            (
+                "revenue",
+                "invoices",
+                "customers",
+                "units",
+                "average_invoice_value",
+                "first_invoice_date",
+                "last_invoice_date",
+            ),
+            "revenue",
+        ),
+    )
+}
 
 
 def plain(value: Any) -> Any:
@@ -68,14 +139,16 @@ def format_headline(kpis: dict[str, Any] | None) -> str:
     """The headline KPIs as a few lines of text (what ``chinook summary`` prints)."""
     if kpis is None:
         return "No sales in the warehouse yet."
-    return "\n".join([
-        f"{'revenue':<18}{money(kpis['revenue'])}",
-        f"{'invoices':<18}{kpis['invoices']:,}",
-        f"{'customers':<18}{kpis['customers']:,}",
-        f"{'units sold':<18}{kpis['units']:,}",
-        f"{'average invoice':<18}{money(kpis['average_invoice_value'])}",
-        f"{'invoice dates':<18}{kpis['first_invoice_date']} to {kpis['last_invoice_date']}",
-    ])
+    return "\n".join(
+        [
+            f"{'revenue':<18}{money(kpis['revenue'])}",
+            f"{'invoices':<18}{kpis['invoices']:,}",
+            f"{'customers':<18}{kpis['customers']:,}",
+            f"{'units sold':<18}{kpis['units']:,}",
+            f"{'average invoice':<18}{money(kpis['average_invoice_value'])}",
+            f"{'invoice dates':<18}{kpis['first_invoice_date']} to {kpis['last_invoice_date']}",
+        ]
+    )
 
 
 def money(value: float) -> str:
@@ -92,8 +165,11 @@ def headline_report() -> list[str]:
     if values["target"] == "duckdb" and not Path(values["duckdb_path"]).exists():
         return ["", "headline KPIs: none yet (the warehouse has not been built)"]
     try:
-        return ["", "headline KPIs:", *format_headline(
-            headline_kpis(staging_warehouse(values), values["analytics_schema"])).splitlines()]
+        return [
+            "",
+            "headline KPIs:",
+            *format_headline(headline_kpis(staging_warehouse(values), values["analytics_schema"])).splitlines(),
+        ]
     except WarehouseLockedError as error:
         return ["", f"headline KPIs: not readable now ({error})"]
     except Exception as error:  # noqa: BLE001  (no warehouse yet: a missing file, schema or table)

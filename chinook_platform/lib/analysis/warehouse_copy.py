@@ -22,9 +22,14 @@ def copy_analytics_schema(warehouse_path: str, schema: str, target: Path) -> dic
     partial.unlink(missing_ok=True)
     quoted = str(partial).replace("'", "''")
     with connect_duckdb(warehouse_path, preserve_insertion_order=False) as con:
-        tables = [name for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog = current_database() "
-            "and table_schema = ? and table_type = 'BASE TABLE' order by table_name", [schema]).fetchall()]
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_catalog = current_database() "
+                "and table_schema = ? and table_type = 'BASE TABLE' order by table_name",
+                [schema],
+            ).fetchall()
+        ]
         con.execute(f"attach '{quoted}' as {COPY_CATALOG}")
         con.execute(f"create schema {COPY_CATALOG}.{schema}")
         rows = {}

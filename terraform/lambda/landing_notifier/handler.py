@@ -144,9 +144,7 @@ def process_record(record: Mapping[str, Any], s3: S3Client, request_id: str | No
     return result
 
 
-def handler(
-    event: Mapping[str, Any], context: Any = None, s3_client: S3Client | None = None
-) -> dict[str, Any]:
+def handler(event: Mapping[str, Any], context: Any = None, s3_client: S3Client | None = None) -> dict[str, Any]:
     """The Lambda entry point (``handler.handler``). ``s3_client`` is for tests; Lambda passes two args."""
     started = time.monotonic()
     s3 = s3_client if s3_client is not None else default_s3_client()
