@@ -51,8 +51,9 @@ dev: install  ## the Dagster UI and daemon (sensors, automation, schedules) at h
 docs: install  ## dbt's documentation site for the warehouse, under $CHINOOK_HOME/dbt/target
 	$(BIN)/chinook docs
 
-lint: install
+lint: install  ## ruff's lint rules and its formatting, over the Python tree (CI runs it before the tests)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 schema-sql: install  ## regenerate sql/oltp/schema.sql from the table contract
 	$(BIN)/chinook schema-sql > sql/oltp/schema.sql
