@@ -507,6 +507,21 @@ def money_text(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
+def invoice_row(invoice_id: int, customer_id: int, day: date, billing: Address, total_cents: int) -> list:
+    """An Invoice.csv row: billed to the customer's address on ``day``, totalling its lines."""
+    return [
+        invoice_id,
+        customer_id,
+        f"{day.isoformat()} 00:00:00",
+        billing.address,
+        billing.city,
+        billing.state or "",
+        billing.country,
+        billing.postal_code or "",
+        money_text(total_cents),
+    ]
+
+
 def _write_invoices(
     out_dir: Path, seed: int, counts: dict[str, int], addresses: list[Address], video: bytearray, daily: bool, bar: tqdm
 ) -> None:
@@ -537,19 +552,7 @@ def _write_invoices(
                 quantity = 2 if rng.random() < 0.03 else 1
                 total += price * quantity
                 line_writer.writerow([invoice_line_id, index + 1, track_id, money_text(price), quantity])
-            invoice_writer.writerow(
-                [
-                    index + 1,
-                    customer_id,
-                    f"{day.isoformat()} 00:00:00",
-                    billing.address,
-                    billing.city,
-                    billing.state or "",
-                    billing.country,
-                    billing.postal_code or "",
-                    money_text(total),
-                ]
-            )
+            invoice_writer.writerow(invoice_row(index + 1, customer_id, day, billing, total))
             bar.update(1 + lines_per_invoice[index])
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import TABLES_BY_CSV_NAME, normalize_name
-from chinook_platform.lib.generator import LINE_PATTERN, Address, csv_header, csv_writer, money_text
+from chinook_platform.lib.generator import (
+    LINE_PATTERN,
+    Address,
+    csv_header,
+    csv_writer,
+    invoice_row,
+    money_text,
+)
 
 
 @dataclass(frozen=True)
@@ -134,19 +141,7 @@ def generate_next_days(existing: ExistingSales, out_dir: Path, days: int, seed: 
                 quantity = 2 if rng.random() < 0.03 else 1
                 total += existing.track_cents[track_id] * quantity
                 lines.append([line_id, invoice_id, track_id, money_text(existing.track_cents[track_id]), quantity])
-            invoices.append(
-                [
-                    invoice_id,
-                    customer_id,
-                    f"{day.isoformat()} 00:00:00",
-                    billing.address,
-                    billing.city,
-                    billing.state or "",
-                    billing.country,
-                    billing.postal_code or "",
-                    money_text(total),
-                ]
-            )
+            invoices.append(invoice_row(invoice_id, customer_id, day, billing, total))
         for csv_name, rows in (("Invoice", invoices), ("InvoiceLine", lines)):
             folder = out_dir / TABLES_BY_CSV_NAME[csv_name].csv_name
             folder.mkdir(parents=True, exist_ok=True)
