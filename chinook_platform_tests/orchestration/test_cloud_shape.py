@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from chinook_platform.lib.dagster_storage import ensure_database
 from chinook_platform.lib.next_days import existing_sales_in_oltp, generate_next_days
 from chinook_platform_tests.conftest import SAMPLE_DATA
+from chinook_platform_tests.orchestration.test_deploy_image import register_run_task_family
 from chinook_platform_tests.orchestration.test_live_mode import Platform
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,16 +83,7 @@ def cloud(
         monkeypatch.delenv(name, raising=False)
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
-    ecs = boto3.client("ecs", region_name="us-east-1")
-    ecs.create_cluster(clusterName="chinook-dev-dagster")
-    ecs.register_task_definition(
-        family="chinook-dev-dagster-run",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="1024",
-        memory="2048",
-        containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}],
-    )
+    register_run_task_family(s3_endpoint)
     ensure_database()  # what the image's entrypoint does first
     home = tmp_path / "dagster_home"
     home.mkdir()

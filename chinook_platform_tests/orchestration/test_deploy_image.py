@@ -59,6 +59,22 @@ def test_the_entrypoint_creates_the_storage_database_once_then_runs_the_command(
     assert again.stderr == ""
 
 
+def register_run_task_family(endpoint: str) -> str:
+    """What Terraform registers (modules/dagster_ecs) on moto's ECS: the cluster and the `run` task family,
+    container `run`; returns the new revision's ARN."""
+    ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=endpoint)
+    ecs.create_cluster(clusterName="chinook-dev-dagster")
+    registered = ecs.register_task_definition(
+        family="chinook-dev-dagster-run",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+        containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}],
+    )
+    return registered["taskDefinition"]["taskDefinitionArn"]
+
+
 def test_the_image_instance_stores_runs_in_postgres_and_launches_them_on_ecs(
     storage_environment, s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -74,19 +90,8 @@ def test_the_image_instance_stores_runs_in_postgres_and_launches_them_on_ecs(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("DAGSTER_RUN_TASK_DEFINITION", "chinook-dev-dagster-run")
     monkeypatch.setenv("DAGSTER_ECS_CLUSTER", "chinook-dev-dagster")
-    # What Terraform registers (modules/dagster_ecs): the cluster and the `run` task family, container `run`.
-    ecs = boto3.client("ecs", region_name="us-east-1")
-    ecs.create_cluster(clusterName="chinook-dev-dagster")
-    registered = ecs.register_task_definition(
-        family="chinook-dev-dagster-run",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="1024",
-        memory="2048",
-        containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}],
-    )
     # The launcher resolves the family to its newest revision (the shared moto server may hold older ones).
-    newest = registered["taskDefinition"]["taskDefinitionArn"]
+    newest = register_run_task_family(s3_endpoint)
     ensure_database()
     shutil.copy(REPO / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
 
@@ -162,14 +167,7 @@ def test_the_services_commands_serve_the_code_location_to_the_webserver(
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    boto3.client("ecs", region_name="us-east-1", endpoint_url=s3_endpoint).register_task_definition(
-        family="chinook-dev-dagster-run",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="1024",
-        memory="2048",
-        containerDefinitions=[{"name": "run", "image": "chinook:test", "essential": True}],
-    )
+    register_run_task_family(s3_endpoint)
     environment = {
         **os.environ,
         **storage_environment,
