@@ -180,8 +180,7 @@ class DuckDBStaging:
             return [con.execute(sql).fetchall() for sql in sqls]
 
     def wait_until_writable(self) -> None:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        connect_duckdb(self.path).close()
+        self._connect().close()
 
 
 class PostgresStaging:
