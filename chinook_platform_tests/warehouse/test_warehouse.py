@@ -34,6 +34,7 @@ class Built:
         self.instance = instance
         self.warehouse = definitions.resources["warehouse"]
         self.schema = None
+        self.run_id = ""
 
     def materialize_all(self) -> None:
         job = self.definitions.resolve_implicit_global_asset_job_def()
@@ -41,6 +42,7 @@ class Built:
             instance=self.instance, run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         )
         assert result.success
+        self.run_id = result.run_id
         failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
         assert failed == [], [(e.asset_key, e.check_name, e.description) for e in failed]
 
@@ -219,6 +221,25 @@ def test_dimensions_cover_every_fact(sample_warehouse):
         left join analytics.dim_track as t on t.track_id = f.track_id
         where d.date_day is null or t.track_id is null""")
     assert orphans == 0
+
+
+def test_models_reach_dagster_as_dbt_builds_them_except_on_duckdb(sample_warehouse):
+    """On PostgreSQL each model's materialization (with its row count) is written while dbt is still running; on
+    DuckDB, whose file dbt's process holds, they all follow the end of the build."""
+    records = sample_warehouse.instance.get_records_for_run(sample_warehouse.run_id).records
+    entries = [r.event_log_entry for r in records]
+    finished = next(e.timestamp for e in entries if e.user_message.startswith("Finished dbt command"))
+    built = [
+        e
+        for e in entries
+        if e.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+        and e.asset_materialization.asset_key.path[0] == "warehouse"
+    ]
+    assert all("dagster/row_count" in e.asset_materialization.metadata for e in built)
+    if sample_warehouse.warehouse.target == "duckdb":
+        assert min(e.timestamp for e in built) > finished
+    else:
+        assert sum(e.timestamp < finished for e in built) >= len(built) // 2
 
 
 def test_building_again_with_nothing_new_changes_nothing(sample_warehouse):

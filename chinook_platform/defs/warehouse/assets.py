@@ -73,23 +73,27 @@ def warehouse_dbt_models(
 ) -> Iterator[Any]:
     """``dbt build`` of the selected models: staging views, dimensions, incremental facts and marts."""
     warehouse.export_dbt_environment()
-    warehouse.staging().wait_until_writable()  # a reader's brief hold on the DuckDB file would fail dbt's connection
-    # Row counts, column types and previews come from our own queries once dbt has exited: dagster-dbt's
-    # fetch_row_counts() and fetch_column_metadata() keep the dbt adapter's DuckDB connection open in this
-    # process, which then refuses every other connection to the file.
+    staging = warehouse.staging()
+    staging.wait_until_writable()  # a reader's brief hold on the DuckDB file would fail dbt's connection
     # One target folder per home, not one per invocation: dbt finds its own partial-parse state there next run.
-    events = list(dbt.cli(["build"], context=context, target_path=Path(warehouse.dbt_target_path)).stream())
-    models = {
-        e.output_name: context.asset_key_for_output(e.output_name).path[-1] for e in events if isinstance(e, dg.Output)
-    }
+    events = dbt.cli(["build"], context=context, target_path=Path(warehouse.dbt_target_path)).stream()
     descriptions = {key.path[-1]: _column_descriptions(spec) for key, spec in context.assets_def.specs_by_key.items()}
-    described = describe_models(
-        warehouse.staging(), warehouse.analytics_schema, sorted(set(models.values())), descriptions
-    )
-    for event in events:
-        if isinstance(event, dg.Output):
-            event = event.with_metadata({**event.metadata, **described[models[event.output_name]]})
-        yield event
+    # Row counts, column types and previews come from our own queries (describe_models), not dagster-dbt's
+    # fetch_row_counts()/fetch_column_metadata(), which would open a dbt adapter in this process. A model's are
+    # read as soon as dbt reports it built, and its event passes on at once, except on DuckDB: dbt's process holds
+    # the file's write lock until it exits, so there the events wait for the whole build.
+    batches = [list(events)] if warehouse.target == "duckdb" else ([event] for event in events)
+    for batch in batches:
+        models = {
+            e.output_name: context.asset_key_for_output(e.output_name).path[-1]
+            for e in batch
+            if isinstance(e, dg.Output)
+        }
+        described = describe_models(staging, warehouse.analytics_schema, sorted(set(models.values())), descriptions)
+        for event in batch:
+            if isinstance(event, dg.Output):
+                event = event.with_metadata({**event.metadata, **described[models[event.output_name]]})
+            yield event
 
 
 def _column_descriptions(spec: dg.AssetSpec) -> dict[str, str]:
