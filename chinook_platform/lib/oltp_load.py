@@ -145,42 +145,45 @@ def _recorded(conn: sa.Connection, table: Table, source_file: str, source_versio
     )
 
 
-def _current_contents(conn: sa.Connection, table: Table, exclude_load: int | None = None) -> sa.Select:
-    """(source_file, content_hash, content_bytes) of each file of the table whose latest recorded version
-    was loaded or found unchanged: the content that stands for that file."""
-    recorded = load_log.c.status.in_(RECORDED_STATUSES)
-    if exclude_load is not None:
-        recorded = sa.and_(recorded, load_log.c.load_id != exclude_load)
-    latest = (
-        sa.select(sa.func.max(load_log.c.load_id).label("load_id"))
-        .where(load_log.c.table_name == table.name, recorded)
-        .group_by(load_log.c.source_file)
-        .subquery()
+def _standing_file(
+    conn: sa.Connection, table: Table, has: sa.ColumnElement[bool], exclude_load: int | None = None
+) -> str | None:
+    """A file of the table whose standing content (its latest recorded version, loaded or found unchanged) ``has``
+    the given property, if any. Looked up through the property's index, then checked to be the file's latest
+    version: the cost is that of the few candidates, not of every file the table ever loaded."""
+    later = load_log.alias("later")
+    newer_version = sa.exists().where(
+        later.c.table_name == table.name,
+        later.c.source_file == load_log.c.source_file,
+        later.c.load_id > load_log.c.load_id,
+        later.c.status.in_(RECORDED_STATUSES),
+        *([later.c.load_id != exclude_load] if exclude_load is not None else []),
     )
-    return (
-        sa.select(load_log.c.source_file, load_log.c.content_hash, load_log.c.content_bytes)
-        .join(latest, latest.c.load_id == load_log.c.load_id)
-        .where(load_log.c.status.in_(("loaded", "unchanged")), load_log.c.content_hash.is_not(None))
+    query = (
+        sa.select(load_log.c.source_file)
+        .where(
+            load_log.c.table_name == table.name,
+            has,
+            load_log.c.status.in_(("loaded", "unchanged")),
+            *([load_log.c.load_id != exclude_load] if exclude_load is not None else []),
+            ~newer_version,
+        )
+        .limit(1)
     )
+    return conn.execute(query).scalar()
 
 
 def _file_with_content(
     conn: sa.Connection, table: Table, content_hash: str, exclude_load: int | None = None
 ) -> str | None:
     """The file whose current content has this hash, if any."""
-    current = _current_contents(conn, table, exclude_load).subquery()
-    return conn.execute(
-        sa.select(current.c.source_file).where(current.c.content_hash == content_hash).limit(1)
-    ).scalar()
+    return _standing_file(conn, table, load_log.c.content_hash == content_hash, exclude_load)
 
 
 def _may_be_identical(conn: sa.Connection, table: Table, size: int) -> bool:
     """Whether some file's current content has this size: only then is hashing first worth a read."""
-    current = _current_contents(conn, table).subquery()
-    return (
-        conn.execute(sa.select(current.c.source_file).where(current.c.content_bytes == size).limit(1)).first()
-        is not None
-    )
+    has = sa.and_(load_log.c.content_bytes == size, load_log.c.content_hash.is_not(None))
+    return _standing_file(conn, table, has) is not None
 
 
 class _HashingReader(io.RawIOBase):
@@ -571,7 +574,10 @@ class _Staging:
         self.dialect = conn.dialect.name
         self.target = CONTRACT_TABLES[table.name]
         self.stage = _stage_table(table.name, tuple(c.csv_name for c in columns))
-        self.stage.drop(conn, checkfirst=True)
+        # One statement, not SQLAlchemy's has-table check first: a day's files are many (a failed load's stage may
+        # remain on this connection; the temporary schema named, so that no table of the user's is ever matched).
+        temporary = "pg_temp" if self.dialect == "postgresql" else "temp"
+        conn.exec_driver_sql(f'drop table if exists {temporary}."{self.stage.name}"')
         self.stage.create(conn)
         self.key = self.stage.c[table.pk.name]
         self._copy: Copy | None = None

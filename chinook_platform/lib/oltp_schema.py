@@ -157,6 +157,9 @@ load_log = sa.Table(
     comment="One row per attempt to load a landed file (or to retry quarantined rows).",
 )
 sa.Index("ix_load_log_table_name_source", load_log.c.table_name, load_log.c.source_file)
+# A landed file's content is compared with what stands by hash, and first by size (oltp_load._standing_file).
+sa.Index("ix_load_log_table_name_content_hash", load_log.c.table_name, load_log.c.content_hash)
+sa.Index("ix_load_log_table_name_content_bytes", load_log.c.table_name, load_log.c.content_bytes)
 
 quarantine = sa.Table(
     "quarantine",
@@ -212,6 +215,8 @@ def _upgrade_load_log(conn: sa.Connection) -> None:
         if column.name not in columns:
             kind = column.type.compile(dialect=conn.dialect)
             conn.exec_driver_sql(f"alter table load_log add column {column.name} {kind}")
+    for index in load_log.indexes:  # indexes added since: create_all makes them only with a new table
+        index.create(conn, checkfirst=True)
     if conn.dialect.name == "postgresql":
         constraint = conn.exec_driver_sql(
             "select pg_get_constraintdef(oid) from pg_constraint "

@@ -559,6 +559,8 @@ def test_a_database_from_an_earlier_version_gains_the_new_columns_and_statuses(o
     engine = create_oltp_engine(url, schema=schema)
     load(engine, tmp_path, "Artist", ARTISTS + "x,Broken\n")
     with engine.begin() as conn:  # make it what an earlier version created
+        conn.exec_driver_sql("drop index ix_load_log_table_name_content_hash")
+        conn.exec_driver_sql("drop index ix_load_log_table_name_content_bytes")
         conn.exec_driver_sql("alter table load_log drop column content_hash")
         conn.exec_driver_sql("alter table load_log drop column content_bytes")
         if engine.dialect.name == "postgresql":
@@ -586,6 +588,9 @@ def test_a_database_from_an_earlier_version_gains_the_new_columns_and_statuses(o
         engine = create_oltp_engine(url, schema=schema)
         engine.dispose()
     engine = create_oltp_engine(url, schema=schema)
+    with engine.connect() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("load_log")}
+    assert {"ix_load_log_table_name_content_hash", "ix_load_log_table_name_content_bytes"} <= indexes
     failed = load_landed_file(engine, table("Artist"), "Artist.csv", "v2", lambda: BreakingStream(b"ArtistId", 4))
     assert failed.status == "failed"
     again = load(engine, tmp_path, "Artist", ARTISTS + "4,Fixed\n", version="v3")

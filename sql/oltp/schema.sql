@@ -66,6 +66,8 @@ CREATE TABLE load_log (
 	CONSTRAINT ck_load_log_status CHECK (status in ('loaded', 'rejected', 'failed', 'unchanged', 'retried'))
 );
 
+CREATE INDEX ix_load_log_table_name_content_bytes ON load_log (table_name, content_bytes);
+CREATE INDEX ix_load_log_table_name_content_hash ON load_log (table_name, content_hash);
 CREATE INDEX ix_load_log_table_name_source ON load_log (table_name, source_file);
 COMMENT ON TABLE load_log IS 'One row per attempt to load a landed file (or to retry quarantined rows).';
 COMMENT ON COLUMN load_log.source_file IS 'Path or URL of the landed file.';
