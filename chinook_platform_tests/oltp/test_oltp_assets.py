@@ -136,3 +136,34 @@ def test_a_file_whose_load_breaks_is_reported_and_the_other_files_and_tables_loa
     assert check.description.endswith("1-broken.csv: load failed: ConnectionResetError: connection reset by peer")
     again = metadata(run(landing, oltp_url_and_schema), "oltp", "artist")
     assert (again["files_failed"], again["files_loaded"]) == (0, 0)  # the same version is not retried
+
+
+def test_a_backlog_of_files_logs_the_first_ones_and_keeps_every_file_in_the_loads_table(landing, oltp_url_and_schema):
+    from chinook_platform.defs.oltp.assets import LOGGED_FILES
+
+    days = LOGGED_FILES + 5
+    for day in range(2, days + 1):  # one more line a day, on top of the fixture's first day
+        (landing / "InvoiceLine" / f"2021-01-{day:02d}.csv").write_text(
+            f"InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n{day + 1},1,1,0.99,1\n"
+        )
+    url, schema = oltp_url_and_schema
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        ALL,
+        instance=instance,
+        resources={
+            "oltp": OltpDatabase(url=url, db_schema=schema or ""),
+            "landing_zone": LandingZoneResource(url=str(landing)),
+        },
+        selection=[*landing_assets, *oltp_assets],
+    )
+    loads = metadata(result, "oltp", "invoice_line")["loads"].records
+    assert len(loads) == days and {r.data["status"] for r in loads} == {"loaded"}
+    messages = [
+        e.user_message
+        for e in instance.all_logs(result.run_id)
+        if e.step_key == "oltp__invoice_line" and e.user_message
+    ]
+    per_file = [m for m in messages if m.startswith("InvoiceLine/")]
+    assert len(per_file) == LOGGED_FILES
+    assert "and 5 more file(s): each is in this materialization's `loads`" in messages
