@@ -145,45 +145,51 @@ def _recorded(conn: sa.Connection, table: Table, source_file: str, source_versio
     )
 
 
-def _standing_file(
-    conn: sa.Connection, table: Table, has: sa.ColumnElement[bool], exclude_load: int | None = None
-) -> str | None:
-    """A file of the table whose standing content (its latest recorded version, loaded or found unchanged) ``has``
-    the given property, if any. Looked up through the property's index, then checked to be the file's latest
-    version: the cost is that of the few candidates, not of every file the table ever loaded."""
+def _standing_file_query(has: sa.ColumnElement[bool]) -> sa.Select:
+    """A file of a table whose standing content (its latest recorded version, loaded or found unchanged) ``has``
+    a property: looked up through the property's index, then checked to be the file's latest version, so the
+    cost is that of the few candidates, not of every file the table ever loaded. Built once with bind
+    parameters (``table_name``, ``value``, ``exclude_load``: -1 for none), so it is compiled once per database."""
     later = load_log.alias("later")
+    exclude = sa.bindparam("exclude_load", type_=sa.Integer())
     newer_version = sa.exists().where(
-        later.c.table_name == table.name,
+        later.c.table_name == load_log.c.table_name,
         later.c.source_file == load_log.c.source_file,
         later.c.load_id > load_log.c.load_id,
         later.c.status.in_(RECORDED_STATUSES),
-        *([later.c.load_id != exclude_load] if exclude_load is not None else []),
+        later.c.load_id != exclude,
     )
-    query = (
+    return (
         sa.select(load_log.c.source_file)
         .where(
-            load_log.c.table_name == table.name,
+            load_log.c.table_name == sa.bindparam("table_name"),
             has,
             load_log.c.status.in_(("loaded", "unchanged")),
-            *([load_log.c.load_id != exclude_load] if exclude_load is not None else []),
+            load_log.c.load_id != exclude,
             ~newer_version,
         )
         .limit(1)
     )
-    return conn.execute(query).scalar()
+
+
+_FILE_WITH_HASH = _standing_file_query(load_log.c.content_hash == sa.bindparam("value"))
+_FILE_WITH_SIZE = _standing_file_query(
+    sa.and_(load_log.c.content_bytes == sa.bindparam("value"), load_log.c.content_hash.is_not(None))
+)
 
 
 def _file_with_content(
     conn: sa.Connection, table: Table, content_hash: str, exclude_load: int | None = None
 ) -> str | None:
     """The file whose current content has this hash, if any."""
-    return _standing_file(conn, table, load_log.c.content_hash == content_hash, exclude_load)
+    parameters = {"table_name": table.name, "value": content_hash, "exclude_load": exclude_load or -1}
+    return conn.execute(_FILE_WITH_HASH, parameters).scalar()
 
 
 def _may_be_identical(conn: sa.Connection, table: Table, size: int) -> bool:
     """Whether some file's current content has this size: only then is hashing first worth a read."""
-    has = sa.and_(load_log.c.content_bytes == size, load_log.c.content_hash.is_not(None))
-    return _standing_file(conn, table, has) is not None
+    parameters = {"table_name": table.name, "value": size, "exclude_load": -1}
+    return conn.execute(_FILE_WITH_SIZE, parameters).first() is not None
 
 
 class _HashingReader(io.RawIOBase):
