@@ -104,6 +104,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     target: str = "duckdb"
     duckdb_path: str = ""
+    duckdb_memory_limit: str = ""
+    duckdb_threads: str = ""
+    dbt_threads: str = ""
     pg_host: str = "127.0.0.1"
     pg_port: str = "5432"
     pg_user: str = "postgres"

@@ -33,6 +33,18 @@ def default_warehouse_path() -> str:
     return str(chinook_home() / "warehouse.duckdb")
 
 
+def default_duckdb_memory_limit() -> str:
+    """A quarter of the machine's memory, at least 512 MB (DuckDB's own default is 80%): the warehouse shares the
+    machine with Dagster, dbt and the OLTP database, and past its limit DuckDB spills to disk instead."""
+    physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return f"{max(512, physical // 4 // 2**20)}MB"  # at scale 1000, 256 MB runs out (dbt: 2 x 2 threads)
+
+
+def default_threads() -> str:
+    """One per core (at least two: dbt's model threads wait on the database more than they compute)."""
+    return str(max(2, os.cpu_count() or 2))
+
+
 def oltp_url() -> str:
     return os.environ.get("CHINOOK_OLTP_URL") or default_oltp_url()
 
@@ -69,6 +81,9 @@ def warehouse_settings() -> dict[str, tuple[str, str]]:
     return {
         "target": ("CHINOOK_WAREHOUSE_TARGET", "duckdb"),
         "duckdb_path": ("CHINOOK_WAREHOUSE_DUCKDB_PATH", default_warehouse_path()),
+        "duckdb_memory_limit": ("CHINOOK_WAREHOUSE_DUCKDB_MEMORY_LIMIT", default_duckdb_memory_limit()),
+        "duckdb_threads": ("CHINOOK_WAREHOUSE_DUCKDB_THREADS", default_threads()),
+        "dbt_threads": ("CHINOOK_DBT_THREADS", default_threads()),
         "pg_host": ("CHINOOK_WAREHOUSE_PG_HOST", "127.0.0.1"),
         "pg_port": ("CHINOOK_WAREHOUSE_PG_PORT", "5432"),
         "pg_user": ("CHINOOK_WAREHOUSE_PG_USER", "postgres"),

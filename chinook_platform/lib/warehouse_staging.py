@@ -129,14 +129,16 @@ class DuckDBStaging:
 
     engine = "duckdb"
 
-    def __init__(self, path: str, schema: str = "staging"):
+    def __init__(self, path: str, schema: str = "staging", memory_limit: str = "", threads: str = ""):
         self.path = path
         self.schema = schema
+        # The settings' limits (empty: DuckDB's own defaults), the same dbt's connection gets (profiles.yml).
+        self.limits = {k: v for k, v in {"memory_limit": memory_limit, "threads": threads}.items() if v}
 
     def _connect(self):  # noqa: ANN202
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # Staging tables promise no row order, and DuckDB loads in parallel when it need not keep one.
-        return connect_duckdb(self.path, preserve_insertion_order=False)
+        return connect_duckdb(self.path, preserve_insertion_order=False, **self.limits)
 
     def loaded_batches(self, table: Table) -> set[str]:
         with self._connect() as con:
@@ -331,7 +333,12 @@ def staging_warehouse(settings: dict[str, str]) -> StagingWarehouse:
 
     match settings["target"]:
         case "duckdb":
-            return DuckDBStaging(settings["duckdb_path"], settings["staging_schema"])
+            return DuckDBStaging(
+                settings["duckdb_path"],
+                settings["staging_schema"],
+                memory_limit=settings.get("duckdb_memory_limit", ""),
+                threads=settings.get("duckdb_threads", ""),
+            )
         case "postgres":
             return PostgresStaging(url("postgresql+psycopg", "pg"), settings["staging_schema"])
         case "redshift":

@@ -24,6 +24,9 @@ SECRET_ARNS = ("CHINOOK_OLTP_SECRET_ARN", "CHINOOK_WAREHOUSE_PG_SECRET_ARN", "CH
 NOT_FROM_TERRAFORM = {
     "CHINOOK_HOME": "local state folder; the cloud keeps no state on disk (the image sets DAGSTER_HOME)",
     "CHINOOK_WAREHOUSE_DUCKDB_PATH": "the embedded DuckDB warehouse only",
+    "CHINOOK_WAREHOUSE_DUCKDB_MEMORY_LIMIT": "the embedded DuckDB warehouse only",
+    "CHINOOK_WAREHOUSE_DUCKDB_THREADS": "the embedded DuckDB warehouse only",
+    "CHINOOK_DBT_THREADS": "sized from the machine the code runs on (one per core)",
     "CHINOOK_S3_ENDPOINT_URL": "S3-compatible servers only; AWS uses the Region's endpoint",
     "CHINOOK_WAREHOUSE_PG_USER": "from the secret (CHINOOK_WAREHOUSE_PG_SECRET_ARN)",
     "CHINOOK_WAREHOUSE_PG_PASSWORD": "from the secret (CHINOOK_WAREHOUSE_PG_SECRET_ARN)",
