@@ -91,17 +91,22 @@ print(json.dumps({"rows": rows, "seconds": time.perf_counter() - start}))
 """
 
 
-def dataset(cache: Path, scale: float) -> Path:
-    folder = cache / f"scale-{scale:g}"
+def dataset(cache: Path, scale: float, daily: bool = False) -> Path:
+    """The generated CSVs of a scale (invoices as one file per day with ``daily``), made once per cache."""
+    folder = cache / (f"scale-{scale:g}-daily" if daily else f"scale-{scale:g}")
     if not (folder / ".complete").exists():
         shutil.rmtree(folder, ignore_errors=True)
-        print(f"generating scale {scale:g} into {folder} ...", file=sys.stderr)
-        subprocess.run(
-            [BIN / "chinook", "generate", "--scale", f"{scale:g}", "--out", folder],
-            check=True,
-            env=child_env(),
-            stdout=subprocess.DEVNULL,
-        )
+        print(f"generating scale {scale:g}{', one file per day,' if daily else ''} into {folder} ...", file=sys.stderr)
+        command = [
+            BIN / "chinook",
+            "generate",
+            "--scale",
+            f"{scale:g}",
+            *(["--daily"] if daily else []),
+            "--out",
+            folder,
+        ]
+        subprocess.run(command, check=True, env=child_env(), stdout=subprocess.DEVNULL)
         (folder / ".complete").touch()
     return folder
 
@@ -238,27 +243,20 @@ def loads_chain(name: str, folder: Path, work: Path, **settings: str) -> dict:
     return result
 
 
-def daily_dataset(cache: Path, scale: float) -> Path:
-    folder = cache / f"scale-{scale:g}-daily"
-    if not (folder / ".complete").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        print(f"generating scale {scale:g}, one file per day, into {folder} ...", file=sys.stderr)
-        command = [BIN / "chinook", "generate", "--scale", f"{scale:g}", "--daily", "--out", folder]
-        subprocess.run(command, check=True, env=child_env(), stdout=subprocess.DEVNULL)
-        (folder / ".complete").touch()
-    return folder
-
-
 def postgres_loads(folder: Path, work: Path, url: str) -> dict:
     """The landing and OLTP layers with the OLTP database on PostgreSQL (a schema of its own, dropped after)."""
-    import psycopg
-
     schema = f"bench_whole_oltp_{uuid.uuid4().hex[:8]}"
     try:
         return loads_chain("oltp_postgres", folder, work, CHINOOK_OLTP_URL=url, CHINOOK_OLTP_SCHEMA=schema)
     finally:
-        with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute(f'drop schema if exists "{schema}" cascade')
+        drop_schema(url, schema)
+
+
+def drop_schema(url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'drop schema if exists "{schema}" cascade')
 
 
 def run_child(method: str, folder: Path, work: Path, url: str, cache: Path) -> dict:
@@ -286,10 +284,7 @@ def run_child(method: str, folder: Path, work: Path, url: str, cache: Path) -> d
         result = measure(command, env)
     finally:
         if method in ("postgres", "dlt_postgres"):
-            import psycopg
-
-            with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
-                conn.execute(f'drop schema if exists "{schema}" cascade')
+            drop_schema(url, schema)
     result.update(json.loads(result.pop("last_line")))
     print(
         f"  {method}: {result['wall']:.1f} s wall, {result['seconds']:.1f} s work, {result['rows']:,} rows",
@@ -562,7 +557,7 @@ def main() -> None:
             if "oltp_postgres" in args.methods:
                 figures[scale]["oltp_postgres"] = postgres_loads(folder, Path(work), args.url)
             if "oltp_daily" in args.methods and scale == min(args.scales):  # per-file cost: the smallest files
-                daily = daily_dataset(args.cache, scale)
+                daily = dataset(args.cache, scale, daily=True)
                 figures[scale]["oltp_daily"] = loads_chain("oltp_daily", daily, Path(work))
             for method in (m for m in CHILDREN if m in args.methods):
                 (Path(work) / method).mkdir()
