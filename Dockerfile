@@ -31,5 +31,5 @@ RUN CHINOOK_WAREHOUSE_TARGET=postgres dbt parse --quiet --project-dir sql/wareho
  && chown -R dagster:dagster sql/warehouse/target sql/warehouse/logs /opt/dagster/dagster_home
 
 USER dagster
-ENTRYPOINT ["python", "-m", "chinook_platform.lib.dagster_storage"]
+ENTRYPOINT ["python", "-m", "chinook_platform.lib.orchestration.storage"]
 CMD ["dagster", "code-server", "start", "--host", "0.0.0.0", "--port", "4000", "--module-name", "chinook_platform"]

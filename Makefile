@@ -45,7 +45,7 @@ test: install browser $(CHECKOV)  ## every test; PostgreSQL at 127.0.0.1:5432 (C
 
 UI_PORT ?= 3000
 dev: install  ## the Dagster UI and daemon (sensors, automation, schedules) at http://127.0.0.1:$(UI_PORT)
-	DAGSTER_HOME=$$($(BIN)/python -m chinook_platform.lib.dagster_home) && export DAGSTER_HOME && \
+	DAGSTER_HOME=$$($(BIN)/python -m chinook_platform.lib.orchestration.home) && export DAGSTER_HOME && \
 	exec $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 docs: install  ## dbt's documentation site for the warehouse, under $CHINOOK_HOME/dbt/target

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from chinook_platform.lib.contract import table
-from chinook_platform.lib.oltp_database import create_oltp_engine
-from chinook_platform.lib.oltp_load import content_hash_of, load_landed_file
+from chinook_platform.lib.oltp.database import create_oltp_engine
+from chinook_platform.lib.oltp.load import content_hash_of, load_landed_file
 
 PARENTS = (
     ("artist", "1,'a',1"),

@@ -5,7 +5,7 @@ Usage: python benchmarks/event_log.py [--events 400] [--rounds 3]
 Per round, A B A B, each storage in a fresh folder: the events a dbt step writes, in its proportions (a step
 output and an asset check evaluation per dbt test, a step output and a materialization per model, and a log
 message now and then), through ``store_event``. A: Dagster's ``SqliteEventLogStorage`` (an engine per event);
-B: ``PooledSqliteEventLogStorage`` (chinook_platform/lib/dagster_event_log.py: an engine per shard, kept open).
+B: ``PooledSqliteEventLogStorage`` (chinook_platform/lib/orchestration/event_log.py: an engine per shard, kept open).
 The floor is the same inserts over one open sqlite3 connection, one commit each. Afterwards each storage's events
 are read back through a fresh Dagster instance's API (the check that both wrote the same thing). Prints Markdown.
 """
@@ -34,7 +34,7 @@ from dagster._core.events import (  # noqa: E402
 from dagster._core.events.log import EventLogEntry  # noqa: E402
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage  # noqa: E402
 
-from chinook_platform.lib.dagster_event_log import PooledSqliteEventLogStorage  # noqa: E402
+from chinook_platform.lib.orchestration.event_log import PooledSqliteEventLogStorage  # noqa: E402
 
 
 def events(count: int, run_id: str) -> list[EventLogEntry]:

@@ -108,8 +108,8 @@ def prepare(name: str) -> Callable[[], int | dict]:
 
     pyarrow.array([1])
     if name == "oltp":
-        from chinook_platform.defs.landing.assets import landed_files_of
-        from chinook_platform.lib.oltp_load import load_landed_file, loaded_versions, retry_awaiting_parent
+        from chinook_platform.lib.landing import landed_files_of
+        from chinook_platform.lib.oltp.load import load_landed_file, loaded_versions, retry_awaiting_parent
 
         oltp, zone = resolved("oltp"), resolved("landing_zone").zone()
 
@@ -136,7 +136,7 @@ def prepare(name: str) -> Callable[[], int | dict]:
 
         return extract
     if name == "staging":
-        from chinook_platform.lib.warehouse_staging import load_new_batches
+        from chinook_platform.lib.warehouse.staging import load_new_batches
 
         lake, warehouse = resolved("lake"), resolved("warehouse")
 

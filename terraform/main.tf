@@ -77,7 +77,7 @@ module "landing_notifier" {
   log_retention_days = var.lambda_log_retention_days
 }
 
-# The serverless loader (landing_loader = "lambda"): built by `make lambda-zip`, it runs lib/oltp_load for each
+# The serverless loader (landing_loader = "lambda"): built by `make lambda-zip`, it runs lib/oltp/load.py for each
 # landed file. S3 then notifies the loader instead of the notifier (one notification per bucket).
 module "landing_loader" {
   source = "./modules/landing_loader"

@@ -18,11 +18,11 @@ from chinook_platform.lib.environment import (
     is_set,
     warehouse_settings,
 )
-from chinook_platform.lib.lake import LakeStore, s3_client, s3_filesystem
-from chinook_platform.lib.landing_zone import LandingZone, landing_zone_at
-from chinook_platform.lib.oltp_database import create_oltp_engine
+from chinook_platform.lib.lake.store import LakeStore, s3_client, s3_filesystem
+from chinook_platform.lib.landing.zone import LandingZone, landing_zone_at
+from chinook_platform.lib.oltp.database import create_oltp_engine
 from chinook_platform.lib.secrets import export_secret_settings
-from chinook_platform.lib.warehouse_staging import (
+from chinook_platform.lib.warehouse.staging import (
     StagingWarehouse,
     staging_warehouse,
 )

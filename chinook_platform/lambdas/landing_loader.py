@@ -1,7 +1,7 @@
 """Landing loader: the Lambda function that loads each CSV landed in S3 into the OLTP database.
 
 S3 invokes it for ``s3:ObjectCreated:*`` on the landing bucket. Each record's object goes through the same
-validated, idempotent load as the Dagster OLTP asset (``lib/oltp_load``: one transaction per file, bad rows
+validated, idempotent load as the Dagster OLTP asset (``lib/oltp/load.py``: one transaction per file, bad rows
 quarantined, a file that cannot be read as its table rejected whole), then rows awaiting a parent are retried
 in every table. A version already loaded is skipped, so a duplicate event changes nothing. A rejected file,
 or any other failure, raises: Lambda retries the event and reports the error (its metrics, the log, and the
@@ -27,10 +27,10 @@ from urllib.parse import unquote_plus
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import TABLES, Table
-from chinook_platform.lib.landing_zone import classify
-from chinook_platform.lib.oltp_database import create_oltp_engine
-from chinook_platform.lib.oltp_load import load_landed_file, retry_awaiting_parent
-from chinook_platform.lib.oltp_schema import load_log
+from chinook_platform.lib.landing.zone import classify
+from chinook_platform.lib.oltp.database import create_oltp_engine
+from chinook_platform.lib.oltp.load import load_landed_file, retry_awaiting_parent
+from chinook_platform.lib.oltp.schema import load_log
 from chinook_platform.lib.secrets import export_secret_settings
 
 LOAD_LOCK = "chinook-oltp-load"

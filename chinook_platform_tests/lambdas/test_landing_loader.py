@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from chinook_platform.lambdas import landing_loader
 from chinook_platform.lib.contract import table
-from chinook_platform.lib.landing_zone import S3LandingZone
-from chinook_platform.lib.oltp_load import loaded_versions
-from chinook_platform.lib.oltp_schema import load_log, quarantine
+from chinook_platform.lib.landing.zone import S3LandingZone, classify
+from chinook_platform.lib.oltp.load import loaded_versions
+from chinook_platform.lib.oltp.schema import load_log, quarantine
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data"
 pytestmark = pytest.mark.postgres
@@ -90,7 +90,7 @@ def test_landed_files_load_as_the_oltp_asset_would(landing):
     # The load log holds the same (file, version) the landing zone lists: the Dagster asset skips these files.
     zone = S3LandingZone(f"s3://{bucket}/", s3)
     for landed in zone.list_files():
-        assert (zone.location(landed.key), landed.version) in loaded_versions(engine(), landed.table_or_reason)
+        assert (zone.location(landed.key), landed.version) in loaded_versions(engine(), classify(landed.key))
 
 
 def test_a_duplicate_event_changes_nothing(landing):

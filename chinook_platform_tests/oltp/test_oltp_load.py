@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from chinook_platform.lib import csv_validation, oltp_load, oltp_status
 from chinook_platform.lib.contract import table
-from chinook_platform.lib.oltp_database import create_oltp_engine
-from chinook_platform.lib.oltp_load import LoadResult, load_landed_file, retry_awaiting_parent
-from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, load_log, quarantine
+from chinook_platform.lib.landing import csv_reader
+from chinook_platform.lib.oltp import load as oltp_load
+from chinook_platform.lib.oltp import status as oltp_status
+from chinook_platform.lib.oltp.database import create_oltp_engine
+from chinook_platform.lib.oltp.load import LoadResult, load_landed_file, retry_awaiting_parent
+from chinook_platform.lib.oltp.schema import CONTRACT_TABLES, load_log, quarantine
 
 ARTISTS = "ArtistId,Name\n1,AC/DC\n2,Accept\n3,Aerosmith\n"
 GENRES = "GenreId,Name\n1,Rock\n"
@@ -291,7 +293,7 @@ def test_unreadable_files_are_rejected_whole_naming_the_problem(oltp_engine, tmp
 
 
 def test_a_rejection_late_in_a_large_file_loads_nothing_of_it(oltp_engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_validation, "BLOCK_SIZE", 1024)  # many blocks: some are staged before the error
+    monkeypatch.setattr(csv_reader, "BLOCK_SIZE", 1024)  # many blocks: some are staged before the error
     load_parents(oltp_engine, tmp_path)
     body = "".join(f"{i},1,1,0.99,1\n" for i in range(1, 2001))
     content = "InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n" + body + '2001,1,1,"0.99,1\n'
@@ -301,7 +303,7 @@ def test_a_rejection_late_in_a_large_file_loads_nothing_of_it(oltp_engine, tmp_p
 
 
 def test_line_numbers_stay_exact_across_blocks(oltp_engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_validation, "BLOCK_SIZE", 1024)
+    monkeypatch.setattr(csv_reader, "BLOCK_SIZE", 1024)
     load_parents(oltp_engine, tmp_path)
     lines = [f"{i},1,1,0.99,1" if i % 97 else f"{i},1,1,0.99" for i in range(1, 1001)]
     lines[499] = "500,1,1,0.99,-3"
@@ -358,7 +360,7 @@ def test_bulk_loads_keep_foreign_keys_and_indexes(oltp_engine, tmp_path, monkeyp
 
 
 def test_rejected_rows_written_between_copy_segments_lose_no_good_row(oltp_engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_validation, "BLOCK_SIZE", 1024)  # many blocks ...
+    monkeypatch.setattr(csv_reader, "BLOCK_SIZE", 1024)  # many blocks ...
     monkeypatch.setattr(oltp_load, "QUARANTINE_CHUNK_ROWS", 5)  # ... the COPY ended to quarantine every 5 rejections
     load_parents(oltp_engine, tmp_path)
     lines = [f"{i},1,1,0.99,{-1 if i % 7 == 0 else 1}" for i in range(1, 601)]

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from chinook_platform.lib.changed_assets import changed_assets
+from chinook_platform.lib.orchestration.changed_assets import changed_assets
 
 A, B, C = dg.AssetKey("a"), dg.AssetKey("b"), dg.AssetKey("c")
 

@@ -24,7 +24,7 @@ from chinook_platform.cli import (
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
 )
-from chinook_platform.lib import processes
+from chinook_platform.lib.orchestration import processes
 from chinook_platform_tests.conftest import REPO, SAMPLE_DATA
 
 BIN = Path(sys.executable).parent

@@ -49,7 +49,7 @@ def databases(postgres_url: str) -> set[str]:
 
 
 def test_the_entrypoint_creates_the_storage_database_once_then_runs_the_command(storage_environment, postgres_url):
-    entrypoint = [sys.executable, "-m", "chinook_platform.lib.dagster_storage"]
+    entrypoint = [sys.executable, "-m", "chinook_platform.lib.orchestration.storage"]
     first = subprocess.run(
         [*entrypoint, sys.executable, "-c", "print('command ran')"], capture_output=True, text=True, check=True
     )
@@ -81,7 +81,7 @@ def test_the_image_instance_stores_runs_in_postgres_and_launches_them_on_ecs(
     from dagster_aws.ecs import EcsRunLauncher
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
-    from chinook_platform.lib.dagster_storage import ensure_database
+    from chinook_platform.lib.orchestration.storage import ensure_database
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_ECS", s3_endpoint)  # moto's ECS on the loopback server
     # The launcher's ECS client takes its Region from the environment, as in the task: set it here, not by
@@ -187,7 +187,7 @@ def test_the_services_commands_serve_the_code_location_to_the_webserver(
             command[0] = str(bin_dir / command[0])
             started.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "chinook_platform.lib.dagster_storage", *command],
+                    [sys.executable, "-m", "chinook_platform.lib.orchestration.storage", *command],
                     env=environment,
                     cwd=tmp_path,
                     start_new_session=True,

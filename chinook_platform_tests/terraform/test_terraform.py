@@ -659,7 +659,7 @@ def test_handler_propagates_other_s3_errors(handler: ModuleType) -> None:
 def test_handler_matches_the_platform_contract_and_loader(handler: ModuleType) -> None:
     """The Lambda knows the same eight tables as the contract and classifies keys like the loader."""
     from chinook_platform.lib.contract import TABLES, Table
-    from chinook_platform.lib.landing_zone import classify
+    from chinook_platform.lib.landing.zone import classify
 
     assert set(handler.TABLES) == {t.csv_name for t in TABLES}
     keys = [
@@ -793,7 +793,7 @@ def test_the_dockerfile_is_slim_non_root_and_pinned_by_constraints():
     assert re.search(r"^USER dagster$", dockerfile, re.MULTILINE)
     assert "-c constraints.txt" in dockerfile
     assert "COPY deploy/dagster.yaml /opt/dagster/dagster_home/dagster.yaml" in dockerfile
-    assert 'ENTRYPOINT ["python", "-m", "chinook_platform.lib.dagster_storage"]' in dockerfile
+    assert 'ENTRYPOINT ["python", "-m", "chinook_platform.lib.orchestration.storage"]' in dockerfile
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {".env", ".venv", ".git", "terraform"} <= set(ignored)
     makefile = (REPO / "Makefile").read_text()

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlglot
 
 from chinook_platform.defs.resources import WarehouseResource
-from chinook_platform.lib.warehouse_staging import RedshiftStaging
+from chinook_platform.lib.warehouse.staging import RedshiftStaging
 
 MODELS = Path("compiled") / "chinook_warehouse" / "models"
 
@@ -54,7 +54,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
     for shape, flags in (("first_build", []), ("incremental", ["--incremental"])):
         target = tmp_path_factory.mktemp(shape)
         done = subprocess.run(
-            [sys.executable, "-m", "chinook_platform.lib.redshift_compile", str(target), *flags],
+            [sys.executable, "-m", "chinook_platform.lib.warehouse.redshift_compile", str(target), *flags],
             capture_output=True,
             text=True,
         )

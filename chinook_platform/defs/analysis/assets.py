@@ -12,7 +12,6 @@ from typing import Any
 import dagster as dg
 
 from chinook_platform.defs.resources import ReportsResource, WarehouseResource
-from chinook_platform.defs.staging.assets import WAREHOUSE_POOL
 from chinook_platform.defs.warehouse.assets import warehouse_dbt_models
 from chinook_platform.lib.analysis import (
     CHARTS,
@@ -28,6 +27,7 @@ from chinook_platform.lib.analysis import (
     write_dashboard,
 )
 from chinook_platform.lib.environment import analytics_copy_path
+from chinook_platform.lib.warehouse import WAREHOUSE_POOL
 
 HEADLINE = dg.AssetKey(["warehouse", "kpi_headline"])
 COLUMN_TYPES = {bool: "bool", int: "int", float: "float", str: "string"}

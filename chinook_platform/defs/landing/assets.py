@@ -6,11 +6,7 @@ import dagster as dg
 
 from chinook_platform.defs.resources import LandingZoneResource
 from chinook_platform.lib.contract import TABLES, Table
-from chinook_platform.lib.landing_zone import LandedFile, classify
-
-
-def landed_files_of(table: Table, files: list[LandedFile]) -> list[LandedFile]:
-    return [f for f in files if getattr(classify(f.key), "name", None) == table.name]
+from chinook_platform.lib.landing import landed_files_of
 
 
 def build_landing_asset(table: Table) -> dg.AssetsDefinition:

@@ -7,9 +7,9 @@ import dagster as dg
 
 from chinook_platform.defs.resources import LandingZoneResource, OltpDatabase
 from chinook_platform.lib.contract import TABLES, Table
-from chinook_platform.lib.landing_cursor import LandingCursor, version_id
-from chinook_platform.lib.landing_zone import LandedFile, classify
-from chinook_platform.lib.oltp_load import loaded_versions
+from chinook_platform.lib.landing.cursor import LandingCursor, version_id
+from chinook_platform.lib.landing.zone import LandedFile, classify
+from chinook_platform.lib.oltp.load import loaded_versions
 
 # What the run for a table's landed files does: take inventory and load. When the load changed rows, the OLTP
 # table's data version moves and the automation sensor carries the change on (lake, staging, dbt) in one more

@@ -5,12 +5,12 @@ from typing import Any
 
 import dagster as dg
 
-from chinook_platform.defs.landing.assets import landed_files_of
 from chinook_platform.defs.resources import LandingZoneResource, OltpDatabase
-from chinook_platform.lib import oltp_status
 from chinook_platform.lib.contract import TABLES, Table
 from chinook_platform.lib.environment import oltp_kind
-from chinook_platform.lib.oltp_load import LoadResult, load_landed_file, loaded_versions, retry_awaiting_parent
+from chinook_platform.lib.landing import landed_files_of
+from chinook_platform.lib.oltp import status as oltp_status
+from chinook_platform.lib.oltp.load import LoadResult, load_landed_file, loaded_versions, retry_awaiting_parent
 
 OLTP_POOL = "chinook_oltp"  # one writer at a time: SQLite (the default) allows no concurrent writers
 # Files logged one line each; beyond, one line says how many more (every file is in the `loads` table, and each

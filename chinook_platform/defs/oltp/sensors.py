@@ -10,8 +10,8 @@ so they cost nothing here.
 import dagster as dg
 
 from chinook_platform.defs.resources import OltpDatabase
-from chinook_platform.lib import oltp_status
 from chinook_platform.lib.contract import TABLES
+from chinook_platform.lib.oltp import status as oltp_status
 
 DATA_VERSION_TAG = "dagster/data_version"
 

@@ -3,9 +3,9 @@
 import dagster as dg
 
 from chinook_platform.defs.resources import LakeResource, OltpDatabase, WarehouseResource
-from chinook_platform.defs.staging.assets import WAREHOUSE_POOL
-from chinook_platform.lib import oltp_status
 from chinook_platform.lib.contract import TABLES, Table
+from chinook_platform.lib.oltp import status as oltp_status
+from chinook_platform.lib.warehouse import WAREHOUSE_POOL
 
 
 def build_staging_reconciles_check(table: Table) -> dg.AssetChecksDefinition:

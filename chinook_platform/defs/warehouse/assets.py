@@ -14,10 +14,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from chinook_platform.defs.resources import WarehouseResource
-from chinook_platform.defs.staging.assets import WAREHOUSE_POOL
 from chinook_platform.defs.warehouse.project import DBT_EXECUTABLE, warehouse_dbt_project
 from chinook_platform.lib.environment import warehouse_kind
-from chinook_platform.lib.warehouse_tables import describe_models
+from chinook_platform.lib.warehouse import WAREHOUSE_POOL
+from chinook_platform.lib.warehouse.tables import describe_models
 
 
 class WarehouseTranslator(DagsterDbtTranslator):

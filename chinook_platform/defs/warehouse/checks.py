@@ -6,8 +6,8 @@ import dagster as dg
 import sqlalchemy as sa
 
 from chinook_platform.defs.resources import OltpDatabase, WarehouseResource
-from chinook_platform.defs.staging.assets import WAREHOUSE_POOL
-from chinook_platform.lib.oltp_schema import CONTRACT_TABLES
+from chinook_platform.lib.oltp.schema import CONTRACT_TABLES
+from chinook_platform.lib.warehouse import WAREHOUSE_POOL
 
 FACT_LINES = dg.AssetKey(["warehouse", "fct_invoice_line"])
 

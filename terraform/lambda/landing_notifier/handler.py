@@ -1,7 +1,7 @@
 """Landing notifier: tags every object created in the Chinook landing bucket with the table it holds.
 
 S3 invokes this function for ``s3:ObjectCreated:*`` on the landing bucket. For each record the key is
-classified the way the platform's loader does it (``chinook_platform.lib.landing_zone.classify``): a
+classified the way the platform's loader does it (``chinook_platform.lib.landing.zone.classify``): a
 ``.csv`` file whose name (``Invoice.csv``, ``invoice_line.csv``) or else whose folder
 (``InvoiceLine/2024-01-02.csv``) names one of the eight Chinook tables, case-insensitively. The object is
 then tagged ``chinook:table=<Table>``, or ``chinook:status=unknown`` when the key names no table, and one

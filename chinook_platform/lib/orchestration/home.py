@@ -21,14 +21,14 @@ def dagster_yaml(home: Path, cpus: int | None = None) -> str:
 telemetry:
   enabled: false
 # Dagster's SQLite storage in its usual folders; the event log is Dagster's own SQLite event log with each shard's
-# engine kept open between events (a quarter of the time an event: chinook_platform/lib/dagster_event_log.py).
+# engine kept open between events (a quarter of the time an event: chinook_platform/lib/orchestration/event_log.py).
 run_storage:
   module: dagster._core.storage.runs
   class: SqliteRunStorage
   config:
     base_dir: {_quoted(home / "history")}
 event_log_storage:
-  module: chinook_platform.lib.dagster_event_log
+  module: chinook_platform.lib.orchestration.event_log
   class: PooledSqliteEventLogStorage
   config:
     base_dir: {_quoted(home / "history" / "runs")}

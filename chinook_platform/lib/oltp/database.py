@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from chinook_platform.lib.oltp_schema import create_schema
+from chinook_platform.lib.oltp.schema import create_schema
 
 
 def normalize_url(url: str) -> sa.URL:

@@ -8,7 +8,7 @@ names as ``_*load_id``), and everything else is dbt's own compile with the real 
 Two shapes cover every branch of the models' Jinja: a first build (the schema is empty) and an incremental run
 (every model already exists as a table).
 
-Run as ``python -m chinook_platform.lib.redshift_compile TARGET_PATH [--incremental]`` (dbt keeps global
+Run as ``python -m chinook_platform.lib.warehouse.redshift_compile TARGET_PATH [--incremental]`` (dbt keeps global
 state, so each shape is compiled in a process of its own).
 """
 

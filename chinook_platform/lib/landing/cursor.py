@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chinook_platform.lib.landing_zone import LandedFile
+from chinook_platform.lib.landing.zone import LandedFile
 
 RETRY_AFTER_SECONDS = 3600.0
 

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import LOAD_ID_COLUMN, TABLES, Table
-from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, load_log, quarantine
+from chinook_platform.lib.oltp.schema import CONTRACT_TABLES, load_log, quarantine
 
 OPEN_STATUSES = ("rejected", "awaiting_parent")
 

@@ -38,16 +38,16 @@ from chinook_platform.lib.contract import (
     ColumnType,
     Table,
 )
-from chinook_platform.lib.csv_validation import (
+from chinook_platform.lib.landing.csv_reader import read_validated_blocks
+from chinook_platform.lib.landing.validation import (
     SOURCE_ROW,
     FileRejected,
     HeaderMapping,
     Rejection,
-    read_validated_blocks,
     strings_from_raw_rows,
     validate_strings,
 )
-from chinook_platform.lib.oltp_schema import CONTRACT_TABLES, load_log, quarantine, sql_type
+from chinook_platform.lib.oltp.schema import CONTRACT_TABLES, load_log, quarantine, sql_type
 
 RETRY_SOURCE = "quarantine (rows awaiting a parent)"
 # From this many staged rows on, PostgreSQL checks foreign keys once for the whole table (the constraint is

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from chinook_platform.lib.contract import LOAD_ID_COLUMN, Column, ColumnType, Table
 from chinook_platform.lib.environment import analytics_copy_path
-from chinook_platform.lib.lake import LOADED_AT_COLUMN, LakeBatch
+from chinook_platform.lib.lake.store import LOADED_AT_COLUMN, LakeBatch
 
 BATCH_ID_COLUMN = "_batch_id"
 LEDGER = "_batches"
@@ -104,6 +104,8 @@ class WarehouseLockedError(RuntimeError):
         )
 
 
+# The Dagster pool of every step that writes or reads the warehouse: DuckDB, the default, takes one writer at a time.
+WAREHOUSE_POOL = "chinook_warehouse"
 LOCK_WAIT_SECONDS = 30.0  # how long a writer waits out a reader's brief hold (a summary, a query) before failing
 
 
@@ -191,7 +193,7 @@ class PostgresStaging:
     engine = "postgres"
 
     def __init__(self, url: str, schema: str = "staging"):
-        from chinook_platform.lib.oltp_database import normalize_url
+        from chinook_platform.lib.oltp.database import normalize_url
 
         self.sql = sa.create_engine(normalize_url(url), pool_pre_ping=True)
         self.schema = schema

@@ -28,10 +28,6 @@ class LandedFile:
     last_modified: float = 0.0  # seconds since the epoch
     checksum: str | None = None  # a content hash known from the listing (S3: the ETag, when it is the MD5)
 
-    @property
-    def table_or_reason(self) -> Table | str:
-        return classify(self.key)
-
 
 def classify(key: str) -> Table | str:
     """The contract table a landed file belongs to, or the reason it is skipped.
@@ -51,6 +47,11 @@ def classify(key: str) -> Table | str:
     if any(normalize_name(c) in KNOWN_OTHER_TABLES for c in candidates):
         return f"Chinook table outside this platform's eight tables, skipped: {key}"
     return f"no Chinook table named by the file or its folder, skipped: {key}"
+
+
+def landed_files_of(table: Table, files: list[LandedFile]) -> list[LandedFile]:
+    """The files of one contract table, in the listing's order."""
+    return [f for f in files if getattr(classify(f.key), "name", None) == table.name]
 
 
 class LandingZone(Protocol):
@@ -165,7 +166,7 @@ def files_by_table(files: list[LandedFile]) -> tuple[dict[str, list[LandedFile]]
     grouped: dict[str, list[LandedFile]] = {}
     skipped: list[tuple[str, str]] = []
     for landed in files:
-        target = landed.table_or_reason
+        target = classify(landed.key)
         if isinstance(target, str):
             skipped.append((landed.key, target))
         else:

@@ -8,7 +8,7 @@ from typing import Any
 
 import dagster as dg
 
-from chinook_platform.lib.warehouse_staging import StagingWarehouse
+from chinook_platform.lib.warehouse.staging import StagingWarehouse
 
 PREVIEW_ROWS = 10
 

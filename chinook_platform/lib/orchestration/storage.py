@@ -1,6 +1,6 @@
 """The image's entrypoint: create Dagster's storage database if it is missing, then run the command.
 
-``python -m chinook_platform.lib.dagster_storage CMD ...`` (the Dockerfile's ENTRYPOINT; ECS passes the service's
+``python -m chinook_platform.lib.orchestration.storage CMD ...`` (the Dockerfile's ENTRYPOINT; ECS passes the service's
 command, EcsRunLauncher a run's). RDS creates one database per instance, so the ``dagster`` database that
 ``deploy/dagster.yaml`` names is created here on first start, from the same ``DAGSTER_PG_*`` settings; the
 schema inside it is Dagster's own (dagster-postgres creates and migrates it).
