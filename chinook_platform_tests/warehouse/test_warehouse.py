@@ -3,6 +3,7 @@ against the same figures computed independently from the CSVs with pandas."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from chinook_platform.lib.environment import dbt_target_path
 from chinook_platform_tests.conftest import SAMPLE_DATA
 
 
@@ -221,6 +223,17 @@ def test_dimensions_cover_every_fact(sample_warehouse):
         left join analytics.dim_track as t on t.track_id = f.track_id
         where d.date_day is null or t.track_id is null""")
     assert orphans == 0
+
+
+def test_the_dbt_unit_tests_run_in_the_build_and_pass(sample_warehouse):
+    """dbt build runs the project's unit tests (models/marts/_marts__unit_tests.yml) before their models, on
+    DuckDB and PostgreSQL alike: a failing one fails the build, and none is left out by the selection."""
+    target = dbt_target_path()
+    declared = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert len(declared) >= 3
+    assert ran == dict.fromkeys(declared, "pass")
 
 
 def test_models_reach_dagster_as_dbt_builds_them_except_on_duckdb(sample_warehouse):
