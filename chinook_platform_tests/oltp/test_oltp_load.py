@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from chinook_platform.lib.contract import table
 from chinook_platform.lib.landing import csv_reader
-from chinook_platform.lib.oltp import load as oltp_load
+from chinook_platform.lib.oltp import bookkeeping as oltp_bookkeeping
+from chinook_platform.lib.oltp import stage as oltp_stage
 from chinook_platform.lib.oltp import status as oltp_status
 from chinook_platform.lib.oltp.database import create_oltp_engine
 from chinook_platform.lib.oltp.load import LoadResult, load_landed_file, retry_awaiting_parent
@@ -343,7 +344,7 @@ def test_a_new_version_of_a_file_replaces_its_open_quarantine(oltp_engine, tmp_p
 
 
 def test_bulk_loads_keep_foreign_keys_and_indexes(oltp_engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(oltp_load, "BULK_ROWS", 1)  # take the bulk path (on PostgreSQL) even for two rows
+    monkeypatch.setattr(oltp_stage, "BULK_ROWS", 1)  # take the bulk path (on PostgreSQL) even for two rows
     load_parents(oltp_engine, tmp_path)
     early = load(oltp_engine, tmp_path, "InvoiceLine", INVOICE_LINES + "3,77,1,0.99,1\n")
     assert (early.rows_inserted, early.rows_quarantined) == (2, 1)
@@ -361,7 +362,8 @@ def test_bulk_loads_keep_foreign_keys_and_indexes(oltp_engine, tmp_path, monkeyp
 
 def test_rejected_rows_written_between_copy_segments_lose_no_good_row(oltp_engine, tmp_path, monkeypatch):
     monkeypatch.setattr(csv_reader, "BLOCK_SIZE", 1024)  # many blocks ...
-    monkeypatch.setattr(oltp_load, "QUARANTINE_CHUNK_ROWS", 5)  # ... the COPY ended to quarantine every 5 rejections
+    # ... the COPY ended to quarantine every 5 rejections
+    monkeypatch.setattr(oltp_bookkeeping, "QUARANTINE_CHUNK_ROWS", 5)
     load_parents(oltp_engine, tmp_path)
     lines = [f"{i},1,1,0.99,{-1 if i % 7 == 0 else 1}" for i in range(1, 601)]
     result = load(
@@ -449,7 +451,7 @@ def test_a_file_whose_load_breaks_is_recorded_as_failed_and_only_a_new_version_i
     failed = load_landed_file(oltp_engine, artist, str(path), "v1", lambda: BreakingStream(content, 30_000))
     assert (failed.status, failed.error) == ("failed", "ConnectionResetError: connection reset by peer")
     assert rows(oltp_engine, "artist") == [] and quarantined(oltp_engine) == []
-    assert (str(path), "v1") in oltp_load.loaded_versions(oltp_engine, artist)  # not retried in a loop
+    assert (str(path), "v1") in oltp_bookkeeping.loaded_versions(oltp_engine, artist)  # not retried in a loop
     with oltp_engine.connect() as conn:
         assert oltp_status.rejected_files(conn, artist) == [
             {"table_name": "artist", "source_file": str(path), "status": "failed", "error": failed.error}

@@ -1,5 +1,6 @@
 """OLTP: the normalized database's schema (from the contract), its engine, the validated and idempotent load of
-landed files (a stage per database, the load log and quarantine), and what it holds (``status``)."""
+landed files (``load``: one ``stage`` interface, a class per database in ``postgres`` and ``sqlite``, and the
+load log and quarantine in ``bookkeeping``), and what it holds (``status``)."""
 
 from chinook_platform.lib import public_names
 
@@ -12,10 +13,12 @@ _HOMES = {
     "sql_type": "schema",
     "create_oltp_engine": "database",
     "normalize_url": "database",
-    "LoadResult": "load",
-    "content_hash_of": "load",
+    "LoadResult": "bookkeeping",
+    "loaded_versions": "bookkeeping",
+    "content_hash_of": "content_hash",
     "load_landed_file": "load",
-    "loaded_versions": "load",
+    "load_pending": "load",
+    "pending_files": "load",
     "retry_awaiting_parent": "load",
     "table_write_transaction": "load",
 }

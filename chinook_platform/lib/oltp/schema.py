@@ -157,7 +157,7 @@ load_log = sa.Table(
     comment="One row per attempt to load a landed file (or to retry quarantined rows).",
 )
 sa.Index("ix_load_log_table_name_source", load_log.c.table_name, load_log.c.source_file)
-# A landed file's content is compared with what stands by hash, and first by size (oltp_load._standing_file).
+# A landed file's content is compared with what stands by hash, and first by size (bookkeeping._standing_file_query).
 sa.Index("ix_load_log_table_name_content_hash", load_log.c.table_name, load_log.c.content_hash)
 sa.Index("ix_load_log_table_name_content_bytes", load_log.c.table_name, load_log.c.content_bytes)
 
