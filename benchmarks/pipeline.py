@@ -108,23 +108,14 @@ def prepare(name: str) -> Callable[[], int | dict]:
 
     pyarrow.array([1])
     if name == "oltp":
-        from chinook_platform.lib.landing import landed_files_of
-        from chinook_platform.lib.oltp.load import load_landed_file, loaded_versions, retry_awaiting_parent
+        from chinook_platform.lib.oltp import load_pending
 
         oltp, zone = resolved("oltp"), resolved("landing_zone").zone()
 
         def load_oltp() -> int:
-            engine, rows = oltp.engine(), 0
-            for table in TABLES:
-                seen = loaded_versions(engine, table)
-                for landed in landed_files_of(table, zone.list_files()):
-                    if (zone.location(landed.key), landed.version) not in seen:
-                        rows += load_landed_file(
-                            engine, table, zone.location(landed.key), landed.version, lambda k=landed.key: zone.open(k)
-                        ).rows_loaded
-                retried = retry_awaiting_parent(engine, table)
-                rows += retried.rows_resolved if retried else 0
-            return rows
+            engine = oltp.engine()
+            results = [r for table in TABLES for r in load_pending(engine, table, zone)]
+            return sum(r.rows_resolved if r.status == "retried" else r.rows_loaded for r in results)
 
         return load_oltp
     if name == "lake":
@@ -136,7 +127,7 @@ def prepare(name: str) -> Callable[[], int | dict]:
 
         return extract
     if name == "staging":
-        from chinook_platform.lib.warehouse.staging import load_new_batches
+        from chinook_platform.lib.warehouse import load_new_batches
 
         lake, warehouse = resolved("lake"), resolved("warehouse")
 

@@ -1,16 +1,16 @@
 """OLTP: one asset per Chinook table, loaded from the landing zone into the normalized database."""
 
-from functools import partial
 from typing import Any
 
 import dagster as dg
+import sqlalchemy as sa
 
 from chinook_platform.defs.resources import LandingZoneResource, OltpDatabase
 from chinook_platform.lib.contract import TABLES, Table
 from chinook_platform.lib.environment import oltp_kind
-from chinook_platform.lib.landing import landed_files_of
+from chinook_platform.lib.landing import LandedFile
+from chinook_platform.lib.oltp import LoadResult, load_pending, pending_files
 from chinook_platform.lib.oltp import status as oltp_status
-from chinook_platform.lib.oltp.load import LoadResult, load_landed_file, loaded_versions, retry_awaiting_parent
 
 OLTP_POOL = "chinook_oltp"  # one writer at a time: SQLite (the default) allows no concurrent writers
 # Files logged one line each; beyond, one line says how many more (every file is in the `loads` table, and each
@@ -56,6 +56,42 @@ def _outcome_line(key: str, result: LoadResult) -> str:
     )
 
 
+def _materialization(engine: sa.Engine, table: Table, results: list[LoadResult]) -> dg.MaterializeResult:
+    """What the table holds after its loads, and what each load did."""
+    with engine.connect() as conn:
+        count = oltp_status.row_count(conn, table)
+        open_quarantine = sum(oltp_status.open_quarantine_counts(conn, table).values())
+        rows = oltp_status.preview(conn, table)
+        latest_load = oltp_status.latest_load_id(conn, table)
+    return dg.MaterializeResult(
+        # Moves only when a load inserted or changed rows: a load that changed nothing leaves the layers
+        # below alone (their automation reacts to data versions, not to runs).
+        data_version=dg.DataVersion(f"load-{latest_load}"),
+        metadata={
+            "dagster/row_count": count,
+            **_load_metadata(results),
+            "quarantine_open": open_quarantine,
+            "latest_load_id": latest_load,
+            "loads": _records_table(
+                [
+                    {
+                        "file": r.source_file,
+                        "status": r.status,
+                        "read": r.rows_read,
+                        "inserted": r.rows_inserted,
+                        "updated": r.rows_updated,
+                        "unchanged": r.rows_unchanged,
+                        "quarantined": r.rows_quarantined,
+                        "error": r.error,
+                    }
+                    for r in results
+                ]
+            ),
+            "preview": _records_table(rows),
+        },
+    )
+
+
 def build_oltp_asset(table: Table) -> dg.AssetsDefinition:
     @dg.asset(
         key=["oltp", table.name],
@@ -75,70 +111,26 @@ def build_oltp_asset(table: Table) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         engine = oltp.engine()
         zone = landing_zone.zone()
-        seen = loaded_versions(engine, table)
-        pending = [
-            f for f in landed_files_of(table, zone.list_files()) if (zone.location(f.key), f.version) not in seen
-        ]
+        pending = pending_files(engine, table, zone)
         context.log.info(f"{len(pending)} new or changed {table.csv_name} file(s) to load")
-        results: list[LoadResult] = []
-        for number, landed in enumerate(pending, 1):
-            result = load_landed_file(
-                engine,
-                table,
-                zone.location(landed.key),
-                landed.version,
-                partial(zone.open, landed.key),
-                size=landed.size,
-                checksum=landed.checksum,
-            )
-            results.append(result)
+
+        def log_outcome(number: int, landed: LandedFile, result: LoadResult) -> None:
             if result.status in ("rejected", "failed"):  # recorded in load_log; the other files still load
                 context.log.error(f"{result.source_file}: {result.status}: {result.error}")
-                continue
+                return
             if number <= LOGGED_FILES:
                 context.log.info(_outcome_line(landed.key, result))
             if result.dropped_columns:
                 context.log.warning(f"{landed.key}: dropped columns outside the contract: {result.dropped_columns}")
+
+        results = load_pending(engine, table, zone, pending, on_loaded=log_outcome)
         if len(pending) > LOGGED_FILES:
             context.log.info(
                 f"and {len(pending) - LOGGED_FILES} more file(s): each is in this materialization's `loads`"
             )
-        retried = retry_awaiting_parent(engine, table)
-        if retried is not None:
-            results.append(retried)
-            context.log.info(f"{retried.rows_resolved} quarantined row(s) loaded now that their parent exists")
-        with engine.connect() as conn:
-            count = oltp_status.row_count(conn, table)
-            open_quarantine = sum(oltp_status.open_quarantine_counts(conn, table).values())
-            rows = oltp_status.preview(conn, table)
-            latest_load = oltp_status.latest_load_id(conn, table)
-        return dg.MaterializeResult(
-            # Moves only when a load inserted or changed rows: a load that changed nothing leaves the layers
-            # below alone (their automation reacts to data versions, not to runs).
-            data_version=dg.DataVersion(f"load-{latest_load}"),
-            metadata={
-                "dagster/row_count": count,
-                **_load_metadata(results),
-                "quarantine_open": open_quarantine,
-                "latest_load_id": latest_load,
-                "loads": _records_table(
-                    [
-                        {
-                            "file": r.source_file,
-                            "status": r.status,
-                            "read": r.rows_read,
-                            "inserted": r.rows_inserted,
-                            "updated": r.rows_updated,
-                            "unchanged": r.rows_unchanged,
-                            "quarantined": r.rows_quarantined,
-                            "error": r.error,
-                        }
-                        for r in results
-                    ]
-                ),
-                "preview": _records_table(rows),
-            },
-        )
+        if results and results[-1].status == "retried":
+            context.log.info(f"{results[-1].rows_resolved} quarantined row(s) loaded now that their parent exists")
+        return _materialization(engine, table, results)
 
     return oltp_table
 
