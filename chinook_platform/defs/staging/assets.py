@@ -5,7 +5,7 @@ import dagster as dg
 from chinook_platform.defs.resources import LakeResource, WarehouseResource
 from chinook_platform.lib.contract import TABLES, Table
 from chinook_platform.lib.environment import warehouse_kind
-from chinook_platform.lib.warehouse.staging import LEDGER, WAREHOUSE_POOL, load_new_batches
+from chinook_platform.lib.warehouse import LEDGER, WAREHOUSE_POOL, load_new_batches
 
 
 def build_staging_asset(table: Table) -> dg.AssetsDefinition:

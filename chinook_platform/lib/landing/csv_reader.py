@@ -64,15 +64,11 @@ def map_header(source: str, table: Table, header: list[str]) -> HeaderMapping:
     )
 
 
-class _QuoteCountingReader(io.RawIOBase):
-    """Passes a stream through, counting double quotes: an odd count at the end means a quote never closed.
-
-    (pyarrow's CSV parser silently takes an unterminated quoted field to the end of the file.)
-    """
+class PassThroughReader(io.RawIOBase):
+    """Passes a stream through, showing each chunk read to ``observe`` on the way (to count or hash it)."""
 
     def __init__(self, stream: IO[bytes]):
         self._stream = stream
-        self.quotes = 0
 
     def readable(self) -> bool:
         return True
@@ -81,8 +77,25 @@ class _QuoteCountingReader(io.RawIOBase):
         data = self._stream.read(len(buffer))
         n = len(data)
         buffer[:n] = data
-        self.quotes += data.count(b'"')
+        self.observe(data)
         return n
+
+    def observe(self, data: bytes) -> None:
+        raise NotImplementedError
+
+
+class _QuoteCountingReader(PassThroughReader):
+    """Counts double quotes: an odd count at the end means a quote never closed.
+
+    (pyarrow's CSV parser silently takes an unterminated quoted field to the end of the file.)
+    """
+
+    def __init__(self, stream: IO[bytes]):
+        super().__init__(stream)
+        self.quotes = 0
+
+    def observe(self, data: bytes) -> None:
+        self.quotes += data.count(b'"')
 
 
 def read_header(source: str, stream: IO[bytes]) -> tuple[list[str], bytes]:
@@ -130,32 +143,9 @@ def read_validated_blocks(
             invalid.append((number, Rejection(number, None, reason, row.text)))
             return "skip"
 
-        names = [f"{i}:{h}" for i, h in enumerate(mapping.file_names)]  # positional: survives odd headers
-        by_contract = {normalize_name(c.csv_name): c for c in mapping.columns}
-        include = {}
-        for name, original in zip(names, mapping.file_names, strict=True):
-            column = by_contract.get(normalize_name(original))
-            if column is not None and column not in include.values():
-                include[name] = column
+        names, include = _reader_columns(mapping)
         try:
-            reader = pacsv.open_csv(
-                io.BufferedReader(counting, buffer_size=1 << 20),
-                read_options=pacsv.ReadOptions(
-                    use_threads=False,
-                    block_size=block_size or BLOCK_SIZE,
-                    skip_rows=1,
-                    column_names=names,
-                    encoding="utf8",
-                ),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=list(include),
-                    column_types={name: pa.string() for name in include},
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
-                    null_values=[""],
-                ),
-            )
+            reader = _open_csv(counting, names, include, block_size or BLOCK_SIZE, on_invalid_row)
             good_rows_so_far = 0
             skipped_lines: list[int] = []  # every line the parser rejected so far (it parses one block ahead)
             for batch in reader:
@@ -176,6 +166,42 @@ def read_validated_blocks(
             yield ValidatedBlock(_empty_good(mapping.columns), [r for _, r in invalid])
         if counting.quotes % 2:
             raise FileRejected(source, f"unterminated quoted field starting on line {_unterminated_quote_line(opener)}")
+
+
+def _reader_columns(mapping: HeaderMapping) -> tuple[list[str], dict[str, Column]]:
+    """The reader's positional column names (they survive odd headers), and those it keeps, by contract column."""
+    names = [f"{i}:{h}" for i, h in enumerate(mapping.file_names)]
+    by_contract = {normalize_name(c.csv_name): c for c in mapping.columns}
+    include: dict[str, Column] = {}
+    for name, original in zip(names, mapping.file_names, strict=True):
+        column = by_contract.get(normalize_name(original))
+        if column is not None and column not in include.values():
+            include[name] = column
+    return names, include
+
+
+def _open_csv(
+    stream: io.RawIOBase,
+    names: list[str],
+    include: dict[str, Column],
+    block_size: int,
+    on_invalid_row: Callable[[pacsv.InvalidRow], str],
+) -> pacsv.CSVStreamingReader:
+    """pyarrow's streaming reader over the rows after the header, every kept column read as (nullable) text."""
+    return pacsv.open_csv(
+        io.BufferedReader(stream, buffer_size=1 << 20),
+        read_options=pacsv.ReadOptions(
+            use_threads=False, block_size=block_size, skip_rows=1, column_names=names, encoding="utf8"
+        ),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=list(include),
+            column_types={name: pa.string() for name in include},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
 
 
 class _Replay(io.RawIOBase):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable
 from typing import IO, Any
 
+from chinook_platform.lib.landing.csv_reader import PassThroughReader
 
-class HashingReader(io.RawIOBase):
+
+class HashingReader(PassThroughReader):
     """Passes a stream through, hashing its bytes (sha256) on the way: the load's one read hashes the file.
 
     Takes what an opener returns: a stream, or a context manager around one (``closing(body)`` on S3), entered
@@ -16,23 +17,16 @@ class HashingReader(io.RawIOBase):
     """
 
     def __init__(self, opened: Any):
+        super().__init__(opened.__enter__())
         self._opened = opened
-        self._stream = opened.__enter__()
         self._sha256 = hashlib.sha256()
         self.bytes = 0
         self.at_end = False
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self._stream.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
+    def observe(self, data: bytes) -> None:
         self._sha256.update(data)
-        self.bytes += n
-        self.at_end = self.at_end or n == 0
-        return n
+        self.bytes += len(data)
+        self.at_end = self.at_end or not data
 
     def close(self) -> None:
         if not self.closed:

@@ -18,53 +18,15 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
-from chinook_platform.lib.contract import LOAD_ID_COLUMN, Column, ColumnType, Table
+from chinook_platform.lib.contract import Table
 from chinook_platform.lib.environment import analytics_copy_path
-from chinook_platform.lib.lake.store import LOADED_AT_COLUMN, LakeBatch
-
-BATCH_ID_COLUMN = "_batch_id"
-LEDGER = "_batches"
-
-
-def column_type(column: Column, engine: str) -> str:
-    match column.type:
-        case ColumnType.INTEGER:
-            return "integer"
-        case ColumnType.MONEY:
-            return "decimal(10, 2)"
-        case ColumnType.TIMESTAMP:
-            return "timestamp"
-        case ColumnType.TEXT if engine == "duckdb":
-            return "varchar"
-        case ColumnType.TEXT if engine == "redshift":
-            return f"varchar({4 * (column.max_length or 256)})"  # Redshift counts bytes, not characters
-        case ColumnType.TEXT:
-            return f"varchar({column.max_length})" if column.max_length else "text"
-    raise ValueError(column.type)
-
-
-def staging_columns(table: Table, engine: str) -> list[tuple[str, str]]:
-    return [
-        *((c.name, column_type(c, engine)) for c in table.columns),
-        (LOAD_ID_COLUMN, "bigint"),
-        (LOADED_AT_COLUMN, "timestamp"),
-        (BATCH_ID_COLUMN, "varchar(200)"),
-    ]
-
-
-def create_statements(table: Table, engine: str, schema: str) -> list[str]:
-    """DDL for the staging schema, a table and the ledger (idempotent)."""
-    columns = ",\n    ".join(f"{name} {kind}" for name, kind in staging_columns(table, engine))
-    return [
-        f"create schema if not exists {schema}",
-        f"create table if not exists {schema}.{table.name} (\n    {columns}\n)",
-        f"create table if not exists {schema}.{LEDGER} (\n    table_name varchar(40) not null,\n"
-        f"    batch_id varchar(200) not null,\n    row_count bigint not null,\n    loaded_at timestamp not null,\n"
-        f"    primary key (table_name, batch_id)\n)",
-    ]
+from chinook_platform.lib.lake import LakeBatch
+from chinook_platform.lib.warehouse.ddl import BATCH_ID_COLUMN, LEDGER, create_statements, redshift_load_statements
 
 
 class StagingWarehouse(Protocol):
+    """What the staging assets need of a warehouse; the engines subclass it for ``row_count`` and ``query``."""
+
     engine: str
     schema: str
 
@@ -76,9 +38,11 @@ class StagingWarehouse(Protocol):
         """Append the batch and record it in the ledger; None if the ledger already holds it."""
         ...
 
-    def row_count(self, table: Table) -> int: ...
+    def row_count(self, table: Table) -> int:
+        return self.query(f"select count(*) from {self.schema}.{table.name}")[0][0]
 
-    def query(self, sql: str) -> list[tuple]: ...
+    def query(self, sql: str) -> list[tuple]:
+        return self.queries([sql])[0]
 
     def queries(self, sqls: list[str]) -> list[list[tuple]]:
         """Each statement's rows, over one connection."""
@@ -126,7 +90,7 @@ def connect_duckdb(path: str, read_only: bool = False, lock_wait: float | None =
             time.sleep(0.2)
 
 
-class DuckDBStaging:
+class DuckDBStaging(StagingWarehouse):
     """The embedded default: a DuckDB file. Rows arrive as a stream of Arrow batches, which DuckDB scans."""
 
     engine = "duckdb"
@@ -173,12 +137,6 @@ class DuckDBStaging:
             con.commit()
         return loaded
 
-    def row_count(self, table: Table) -> int:
-        return self.query(f"select count(*) from {self.schema}.{table.name}")[0][0]
-
-    def query(self, sql: str) -> list[tuple]:
-        return self.queries([sql])[0]
-
     def queries(self, sqls: list[str]) -> list[list[tuple]]:
         with self._connect() as con:  # opening the file is most of a small query's cost
             return [con.execute(sql).fetchall() for sql in sqls]
@@ -187,13 +145,13 @@ class DuckDBStaging:
         self._connect().close()
 
 
-class PostgresStaging:
+class PostgresStaging(StagingWarehouse):
     """PostgreSQL (e.g. RDS as the OLAP database): rows arrive by COPY."""
 
     engine = "postgres"
 
     def __init__(self, url: str, schema: str = "staging"):
-        from chinook_platform.lib.oltp.database import normalize_url
+        from chinook_platform.lib.oltp import normalize_url
 
         self.sql = sa.create_engine(normalize_url(url), pool_pre_ping=True)
         self.schema = schema
@@ -243,31 +201,12 @@ class PostgresStaging:
             )
         return loaded
 
-    def row_count(self, table: Table) -> int:
-        return self.query(f"select count(*) from {self.schema}.{table.name}")[0][0]
-
-    def query(self, sql: str) -> list[tuple]:
-        return self.queries([sql])[0]
-
     def queries(self, sqls: list[str]) -> list[list[tuple]]:
         with self.sql.connect() as conn:
             return [[tuple(r) for r in conn.exec_driver_sql(sql)] for sql in sqls]
 
     def wait_until_writable(self) -> None:
         """PostgreSQL and Redshift take any number of writers."""
-
-
-def redshift_load_statements(table: Table, schema: str, uri: str, iam_role: str, batch_id: str, rows: int) -> list[str]:
-    """What loading one lake batch into Redshift issues: COPY the Parquet file from S3, then append it."""
-    parquet_columns = ", ".join(f"{n} {t}" for n, t in staging_columns(table, "redshift")[:-1])
-    quoted_batch = batch_id.replace("'", "''")
-    return [
-        f"create temporary table incoming_{table.name} ({parquet_columns})",
-        f"copy incoming_{table.name} from '{uri}' iam_role '{iam_role}' format as parquet",
-        f"insert into {schema}.{table.name} select *, '{quoted_batch}' from incoming_{table.name}",
-        f"insert into {schema}.{LEDGER} values ('{table.name}', '{quoted_batch}', {rows}, getdate())",
-        f"drop table incoming_{table.name}",
-    ]
 
 
 class RedshiftStaging(PostgresStaging):

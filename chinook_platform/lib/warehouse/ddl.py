@@ -1,0 +1,61 @@
+"""The warehouse's staging schema as DDL: each contract table's columns in each engine's types, the ledger of
+loaded batches, and Redshift's load of a Parquet batch straight from the lake."""
+
+from __future__ import annotations
+
+from chinook_platform.lib.contract import LOAD_ID_COLUMN, Column, ColumnType, Table
+from chinook_platform.lib.lake import LOADED_AT_COLUMN
+
+BATCH_ID_COLUMN = "_batch_id"
+LEDGER = "_batches"
+
+
+def column_type(column: Column, engine: str) -> str:
+    match column.type:
+        case ColumnType.INTEGER:
+            return "integer"
+        case ColumnType.MONEY:
+            return "decimal(10, 2)"
+        case ColumnType.TIMESTAMP:
+            return "timestamp"
+        case ColumnType.TEXT if engine == "duckdb":
+            return "varchar"
+        case ColumnType.TEXT if engine == "redshift":
+            return f"varchar({4 * (column.max_length or 256)})"  # Redshift counts bytes, not characters
+        case ColumnType.TEXT:
+            return f"varchar({column.max_length})" if column.max_length else "text"
+    raise ValueError(column.type)
+
+
+def staging_columns(table: Table, engine: str) -> list[tuple[str, str]]:
+    return [
+        *((c.name, column_type(c, engine)) for c in table.columns),
+        (LOAD_ID_COLUMN, "bigint"),
+        (LOADED_AT_COLUMN, "timestamp"),
+        (BATCH_ID_COLUMN, "varchar(200)"),
+    ]
+
+
+def create_statements(table: Table, engine: str, schema: str) -> list[str]:
+    """DDL for the staging schema, a table and the ledger (idempotent)."""
+    columns = ",\n    ".join(f"{name} {kind}" for name, kind in staging_columns(table, engine))
+    return [
+        f"create schema if not exists {schema}",
+        f"create table if not exists {schema}.{table.name} (\n    {columns}\n)",
+        f"create table if not exists {schema}.{LEDGER} (\n    table_name varchar(40) not null,\n"
+        f"    batch_id varchar(200) not null,\n    row_count bigint not null,\n    loaded_at timestamp not null,\n"
+        f"    primary key (table_name, batch_id)\n)",
+    ]
+
+
+def redshift_load_statements(table: Table, schema: str, uri: str, iam_role: str, batch_id: str, rows: int) -> list[str]:
+    """What loading one lake batch into Redshift issues: COPY the Parquet file from S3, then append it."""
+    parquet_columns = ", ".join(f"{n} {t}" for n, t in staging_columns(table, "redshift")[:-1])
+    quoted_batch = batch_id.replace("'", "''")
+    return [
+        f"create temporary table incoming_{table.name} ({parquet_columns})",
+        f"copy incoming_{table.name} from '{uri}' iam_role '{iam_role}' format as parquet",
+        f"insert into {schema}.{table.name} select *, '{quoted_batch}' from incoming_{table.name}",
+        f"insert into {schema}.{LEDGER} values ('{table.name}', '{quoted_batch}', {rows}, getdate())",
+        f"drop table incoming_{table.name}",
+    ]
