@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from chinook_platform.lib.contract import table
-from chinook_platform.lib.oltp.database import create_oltp_engine
+from chinook_platform.lib.oltp import create_oltp_engine
 from chinook_platform.lib.oltp.load import content_hash_of, load_landed_file
 
 PARENTS = (

@@ -42,7 +42,7 @@ def build_warehouse(source: Path, home: Path) -> dict:
     import duckdb
 
     from chinook_platform.lib.contract import TABLES
-    from chinook_platform.lib.warehouse.staging import column_type, create_statements
+    from chinook_platform.lib.warehouse import column_type, create_statements
 
     home.mkdir(parents=True, exist_ok=True)
     path = home / "warehouse.duckdb"

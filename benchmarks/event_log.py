@@ -34,7 +34,7 @@ from dagster._core.events import (  # noqa: E402
 from dagster._core.events.log import EventLogEntry  # noqa: E402
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage  # noqa: E402
 
-from chinook_platform.lib.orchestration.event_log import PooledSqliteEventLogStorage  # noqa: E402
+from chinook_platform.lib.orchestration import PooledSqliteEventLogStorage  # noqa: E402
 
 
 def events(count: int, run_id: str) -> list[EventLogEntry]:

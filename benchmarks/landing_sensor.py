@@ -39,7 +39,7 @@ def main() -> None:
 
     from chinook_platform.defs.landing.sensors import landing_sensor
     from chinook_platform.defs.resources import LandingZoneResource, OltpDatabase
-    from chinook_platform.lib.oltp.schema import load_log
+    from chinook_platform.lib.oltp import load_log
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

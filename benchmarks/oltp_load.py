@@ -59,13 +59,13 @@ def child(method: str, folder: Path, url: str, schema: str) -> None:
     import sqlalchemy as sa
 
     from chinook_platform.lib.contract import TABLES
-    from chinook_platform.lib.oltp.database import create_oltp_engine
+    from chinook_platform.lib.oltp import create_oltp_engine
 
     files = [(t, folder / f"{t.csv_name}.csv") for t in TABLES]
     engine = create_oltp_engine(url, schema=schema, create=method != "copy" and method != "to_sql")
     # Each method imports its own libraries before the clock starts: the table compares loading, not start-up.
     if method == "project":
-        from chinook_platform.lib.oltp.load import load_landed_file
+        from chinook_platform.lib.oltp import load_landed_file
     elif method == "to_sql":
         import pandas as pd
     rows = 0
@@ -81,7 +81,7 @@ def child(method: str, folder: Path, url: str, schema: str) -> None:
             frame.to_sql(table.name, engine, if_exists="replace", index=False, chunksize=10_000)
             rows += len(frame)
     else:
-        from chinook_platform.lib.oltp.schema import CONTRACT_TABLES, sql_type
+        from chinook_platform.lib.oltp import CONTRACT_TABLES, sql_type
 
         if method == "copy":
             plain = sa.MetaData()
@@ -140,7 +140,7 @@ def main() -> None:
 
     import sqlalchemy as sa
 
-    from chinook_platform.lib.oltp.database import normalize_url
+    from chinook_platform.lib.oltp import normalize_url
 
     print("| scale | method | rows | seconds | rows/s | peak MiB | vs I/O floor | vs COPY + keys rebuilt | vs to_sql |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")

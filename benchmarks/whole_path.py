@@ -303,7 +303,7 @@ def child(method: str, folder: Path, work: Path, url: str, schema: str) -> None:
     elif method == "postgres":
         import sqlalchemy as sa
 
-        from chinook_platform.lib.oltp.schema import sql_type
+        from chinook_platform.lib.oltp import sql_type
     elif method == "sqlite":
         import csv
         import sqlite3

@@ -122,7 +122,7 @@ def _generate_next_days(out: Path, days: int, after: str, seed: int) -> None:
 
     if after == "oltp":
         from chinook_platform.lib.environment import oltp_schema, oltp_url
-        from chinook_platform.lib.oltp.database import create_oltp_engine
+        from chinook_platform.lib.oltp import create_oltp_engine
 
         engine = create_oltp_engine(oltp_url(), schema=oltp_schema())
         existing = next_days.existing_sales_in_oltp(engine)
@@ -149,7 +149,7 @@ def land_folder(source: Path, to: str | None) -> int:
     from tqdm import tqdm
 
     from chinook_platform.lib import environment
-    from chinook_platform.lib.landing.zone import classify, iter_csv_files, landing_zone_at
+    from chinook_platform.lib.landing import classify, iter_csv_files, landing_zone_at
 
     url = to or environment.landing_url()
     zone = landing_zone_at(url, _s3_client() if url.startswith("s3://") else None)
@@ -226,8 +226,8 @@ def summary() -> None:
     """Rows per OLTP table, open quarantine, files not loaded, and the headline KPIs."""
     from chinook_platform.lib.analysis import headline_report
     from chinook_platform.lib.environment import oltp_schema, oltp_url
+    from chinook_platform.lib.oltp import create_oltp_engine
     from chinook_platform.lib.oltp import status as oltp_status
-    from chinook_platform.lib.oltp.database import create_oltp_engine
 
     engine = create_oltp_engine(oltp_url(), schema=oltp_schema())
     try:
@@ -310,7 +310,7 @@ def env(directory: Path, through_ssm_tunnels: bool) -> None:
 @cli.command("schema-sql")
 def schema_sql() -> None:
     """Print the PostgreSQL DDL of the OLTP schema."""
-    from chinook_platform.lib.oltp.schema import render_postgres_ddl
+    from chinook_platform.lib.oltp import render_postgres_ddl
 
     sys.stdout.write(render_postgres_ddl())
 

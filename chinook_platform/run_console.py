@@ -307,7 +307,7 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
     With no selection: the landing and OLTP layers, then only the assets their changes reach (every asset when
     ``everything``, or on the first run, when nothing is materialized yet)."""
     global _INSTANCE
-    from chinook_platform.lib.orchestration.home import ensure_dagster_home
+    from chinook_platform.lib.orchestration import ensure_dagster_home
 
     started = time.monotonic()
     out, err = sys.stdout, sys.stderr
@@ -439,7 +439,7 @@ def _layer_rows(report: RunReport, layer: str, key: str) -> tuple[int, int]:
 
 def summarize(report: RunReport, success: bool, fail_on: str) -> tuple[list[str], int]:
     """The summary over every layer, and the exit code."""
-    from chinook_platform.lib.oltp.database import create_oltp_engine
+    from chinook_platform.lib.oltp import create_oltp_engine
 
     lines = ["", "summary"]
     engine = create_oltp_engine(environment.oltp_url(), schema=environment.oltp_schema())
@@ -503,7 +503,7 @@ def analysis_lines() -> list[str]:
 
 def _skipped_landed_files() -> list[tuple[str, str]]:
     """Files in the landing zone that belong to no contract table (the run skips them)."""
-    from chinook_platform.lib.landing.zone import files_by_table, landing_zone_at
+    from chinook_platform.lib.landing import files_by_table, landing_zone_at
 
     url = environment.landing_url()
     client = None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from chinook_platform.lib.oltp.database import create_oltp_engine
+from chinook_platform.lib.oltp import create_oltp_engine
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data"

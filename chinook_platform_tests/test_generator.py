@@ -162,7 +162,7 @@ def test_next_days_continue_a_folder_after_its_last_day_with_new_ids_and_its_cus
 def test_next_days_continue_the_oltp_database(tmp_path, oltp_engine):
     from chinook_platform.lib.contract import TABLES as tables
     from chinook_platform.lib.next_days import existing_sales_in_folder, existing_sales_in_oltp
-    from chinook_platform.lib.oltp.load import load_landed_file
+    from chinook_platform.lib.oltp import load_landed_file
 
     for t in tables:
         path = SAMPLE_DATA / f"{t.csv_name}.csv"

@@ -27,10 +27,8 @@ from urllib.parse import unquote_plus
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import TABLES, Table
-from chinook_platform.lib.landing.zone import classify
-from chinook_platform.lib.oltp.database import create_oltp_engine
-from chinook_platform.lib.oltp.load import load_landed_file, retry_awaiting_parent
-from chinook_platform.lib.oltp.schema import load_log
+from chinook_platform.lib.landing import classify
+from chinook_platform.lib.oltp import create_oltp_engine, load_landed_file, load_log, retry_awaiting_parent
 from chinook_platform.lib.secrets import export_secret_settings
 
 LOAD_LOCK = "chinook-oltp-load"

@@ -85,7 +85,7 @@ def existing_sales_in_folder(folder: Path) -> ExistingSales:
 
 def existing_sales_in_oltp(engine: sa.Engine) -> ExistingSales:
     """Read what new days continue from the OLTP database."""
-    from chinook_platform.lib.oltp.schema import CONTRACT_TABLES
+    from chinook_platform.lib.oltp import CONTRACT_TABLES
 
     invoice, line = CONTRACT_TABLES["invoice"], CONTRACT_TABLES["invoice_line"]
     customer, track = CONTRACT_TABLES["customer"], CONTRACT_TABLES["track"]

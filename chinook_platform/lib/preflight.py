@@ -22,7 +22,7 @@ def _explained(what: str, error: Exception) -> Unavailable:
 
 
 def check_oltp() -> None:
-    from chinook_platform.lib.oltp.database import create_oltp_engine
+    from chinook_platform.lib.oltp import create_oltp_engine
 
     url = environment.oltp_url()
     try:

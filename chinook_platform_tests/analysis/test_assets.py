@@ -19,8 +19,8 @@ from chinook_platform.defs.analysis.assets import dashboard
 from chinook_platform.defs.resources import ReportsResource
 from chinook_platform.lib.analysis import CHARTS, KPI_TABLES, dashboard_path, read_kpi
 from chinook_platform.lib.environment import analytics_copy_path
+from chinook_platform.lib.warehouse import DuckDBStaging, WarehouseLockedError
 from chinook_platform.lib.warehouse import staging as warehouse_staging
-from chinook_platform.lib.warehouse.staging import DuckDBStaging, WarehouseLockedError
 
 PNG_DATA_URI = re.compile(r"!\[[^\]]+\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)")
 

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import TABLES, table
+from chinook_platform.lib.lake import LakeStore, parquet_schema, s3_client, s3_filesystem
 from chinook_platform.lib.lake import store as lake_module
-from chinook_platform.lib.lake.store import LakeStore, parquet_schema, s3_client, s3_filesystem
-from chinook_platform.lib.oltp.schema import load_log
-from chinook_platform.lib.warehouse.staging import (
+from chinook_platform.lib.oltp import load_log
+from chinook_platform.lib.warehouse import (
     DuckDBStaging,
     PostgresStaging,
     load_new_batches,

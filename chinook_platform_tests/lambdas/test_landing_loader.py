@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from chinook_platform.lambdas import landing_loader
 from chinook_platform.lib.contract import table
-from chinook_platform.lib.landing.zone import S3LandingZone, classify
+from chinook_platform.lib.landing import S3LandingZone, classify
+from chinook_platform.lib.oltp import load_log, quarantine
 from chinook_platform.lib.oltp.load import loaded_versions
-from chinook_platform.lib.oltp.schema import load_log, quarantine
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data"
 pytestmark = pytest.mark.postgres

@@ -9,9 +9,9 @@ import pytest
 from chinook_platform.defs.landing.sensors import landing_sensor
 from chinook_platform.defs.resources import LandingZoneResource, OltpDatabase
 from chinook_platform.lib.contract import table
+from chinook_platform.lib.landing import LandedFile, S3LandingZone
 from chinook_platform.lib.landing.cursor import RETRY_AFTER_SECONDS, LandingCursor
-from chinook_platform.lib.landing.zone import LandedFile, S3LandingZone
-from chinook_platform.lib.oltp.load import load_landed_file
+from chinook_platform.lib.oltp import load_landed_file
 from chinook_platform_tests.oltp.test_oltp_load import ARTISTS
 
 

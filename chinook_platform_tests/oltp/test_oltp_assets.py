@@ -110,7 +110,7 @@ def test_a_file_whose_load_breaks_is_reported_and_the_other_files_and_tables_loa
 ):
     """The first of two artist files breaks mid-read (its connection drops): it is recorded as failed and named by
     the check; the other artist file and every child table still load; a second run does not retry it."""
-    from chinook_platform.lib.landing.zone import LocalLandingZone
+    from chinook_platform.lib.landing import LocalLandingZone
     from chinook_platform_tests.oltp.test_oltp_load import BreakingStream
 
     (landing / "Artist.csv").unlink()

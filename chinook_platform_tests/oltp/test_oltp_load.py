@@ -15,12 +15,11 @@ import sqlalchemy as sa
 
 from chinook_platform.lib.contract import table
 from chinook_platform.lib.landing import csv_reader
+from chinook_platform.lib.oltp import CONTRACT_TABLES, create_oltp_engine, load_log, quarantine
 from chinook_platform.lib.oltp import bookkeeping as oltp_bookkeeping
 from chinook_platform.lib.oltp import stage as oltp_stage
 from chinook_platform.lib.oltp import status as oltp_status
-from chinook_platform.lib.oltp.database import create_oltp_engine
 from chinook_platform.lib.oltp.load import LoadResult, load_landed_file, retry_awaiting_parent
-from chinook_platform.lib.oltp.schema import CONTRACT_TABLES, load_log, quarantine
 
 ARTISTS = "ArtistId,Name\n1,AC/DC\n2,Accept\n3,Aerosmith\n"
 GENRES = "GenreId,Name\n1,Rock\n"

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import TABLES, TABLES_BY_CSV_NAME
-from chinook_platform.lib.oltp.schema import CONTRACT_TABLES, render_postgres_ddl
+from chinook_platform.lib.oltp import CONTRACT_TABLES, render_postgres_ddl
 from chinook_platform_tests.conftest import REPO
 
 SCHEMA_SQL = REPO / "sql" / "oltp" / "schema.sql"
@@ -125,7 +125,7 @@ def test_runners_creating_a_new_schema_at_the_same_moment_both_get_it(postgres_u
     import threading
     import uuid
 
-    from chinook_platform.lib.oltp.database import create_oltp_engine
+    from chinook_platform.lib.oltp import create_oltp_engine
 
     url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
     schemas = [f"race_schema_{uuid.uuid4().hex[:8]}" for _ in range(20)]

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from chinook_platform.lib.next_days import existing_sales_in_oltp, generate_next_days
-from chinook_platform.lib.orchestration.storage import ensure_database
+from chinook_platform.lib.orchestration import ensure_database
 from chinook_platform_tests.conftest import SAMPLE_DATA
 from chinook_platform_tests.orchestration.test_deploy_image import register_run_task_family
 from chinook_platform_tests.orchestration.test_live_mode import Platform

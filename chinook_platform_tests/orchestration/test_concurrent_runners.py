@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import TABLES
-from chinook_platform.lib.lake.store import LakeStore, s3_client, s3_filesystem
+from chinook_platform.lib.lake import LakeStore, s3_client, s3_filesystem
 from chinook_platform_tests.conftest import REPO, SAMPLE_DATA
 
 RUNNER = """

@@ -4,9 +4,8 @@ import dagster as dg
 import yaml
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
+from chinook_platform.lib.orchestration import PooledSqliteEventLogStorage, dagster_yaml
 from chinook_platform.lib.orchestration import event_log as dagster_event_log
-from chinook_platform.lib.orchestration.event_log import PooledSqliteEventLogStorage
-from chinook_platform.lib.orchestration.home import dagster_yaml
 
 
 @dg.asset(check_specs=[dg.AssetCheckSpec("has_rows", asset="numbers")])

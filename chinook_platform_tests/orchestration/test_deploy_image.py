@@ -81,7 +81,7 @@ def test_the_image_instance_stores_runs_in_postgres_and_launches_them_on_ecs(
     from dagster_aws.ecs import EcsRunLauncher
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
-    from chinook_platform.lib.orchestration.storage import ensure_database
+    from chinook_platform.lib.orchestration import ensure_database
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_ECS", s3_endpoint)  # moto's ECS on the loopback server
     # The launcher's ECS client takes its Region from the environment, as in the task: set it here, not by

@@ -302,7 +302,7 @@ def test_a_load_made_outside_dagster_reaches_the_marts(platform, tmp_path):
     move and the automation carries it on, as after Dagster's own loads."""
     from chinook_platform.defs.oltp.sensors import oltp_changes_sensor
     from chinook_platform.lib.contract import table
-    from chinook_platform.lib.oltp.load import load_landed_file
+    from chinook_platform.lib.oltp import load_landed_file
 
     land_folder(platform, SAMPLE_DATA)
     platform.run_everything()

@@ -659,7 +659,7 @@ def test_handler_propagates_other_s3_errors(handler: ModuleType) -> None:
 def test_handler_matches_the_platform_contract_and_loader(handler: ModuleType) -> None:
     """The Lambda knows the same eight tables as the contract and classifies keys like the loader."""
     from chinook_platform.lib.contract import TABLES, Table
-    from chinook_platform.lib.landing.zone import classify
+    from chinook_platform.lib.landing import classify
 
     assert set(handler.TABLES) == {t.csv_name for t in TABLES}
     keys = [

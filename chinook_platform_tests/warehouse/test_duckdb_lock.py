@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from chinook_platform.lib.warehouse import DuckDBStaging, WarehouseLockedError, connect_duckdb
 from chinook_platform.lib.warehouse import staging as warehouse_staging
-from chinook_platform.lib.warehouse.staging import DuckDBStaging, WarehouseLockedError, connect_duckdb
 
 HOLD = (
     "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); "

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from chinook_platform.lib.environment import default_duckdb_memory_limit, warehouse_values
-from chinook_platform.lib.warehouse.staging import staging_warehouse
+from chinook_platform.lib.warehouse import staging_warehouse
 
 CHINOOK = Path(sys.executable).with_name("chinook")
 SETTINGS = "select current_setting('memory_limit') as memory_limit, current_setting('threads') as threads"

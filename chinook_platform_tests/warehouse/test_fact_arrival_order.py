@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from chinook_platform.lib.contract import table
 from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
-from chinook_platform.lib.lake.store import LakeBatch, parquet_schema
-from chinook_platform.lib.warehouse.staging import DuckDBStaging
+from chinook_platform.lib.lake import LakeBatch, parquet_schema
+from chinook_platform.lib.warehouse import DuckDBStaging
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 FACTS = "+fct_invoice_line +fct_invoice"  # the facts and their parents: all a build here needs

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlglot
 
 from chinook_platform.defs.resources import WarehouseResource
-from chinook_platform.lib.warehouse.staging import RedshiftStaging
+from chinook_platform.lib.warehouse import RedshiftStaging
 
 MODELS = Path("compiled") / "chinook_warehouse" / "models"
 

@@ -7,8 +7,7 @@ import dagster as dg
 
 from chinook_platform.defs.resources import LandingZoneResource, OltpDatabase
 from chinook_platform.lib.contract import TABLES, Table
-from chinook_platform.lib.landing.cursor import LandingCursor, version_id
-from chinook_platform.lib.landing.zone import LandedFile, classify
+from chinook_platform.lib.landing import LandedFile, LandingCursor, classify, version_id
 from chinook_platform.lib.oltp.load import loaded_versions
 
 # What the run for a table's landed files does: take inventory and load. When the load changed rows, the OLTP

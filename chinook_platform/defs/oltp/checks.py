@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from chinook_platform.defs.resources import OltpDatabase
 from chinook_platform.lib.contract import TABLES, Table
+from chinook_platform.lib.oltp import CONTRACT_TABLES
 from chinook_platform.lib.oltp import status as oltp_status
-from chinook_platform.lib.oltp.schema import CONTRACT_TABLES
 
 
 def build_landed_files_loaded_check(table: Table) -> dg.AssetChecksDefinition:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from chinook_platform.lib.warehouse.staging import StagingWarehouse
+from chinook_platform.lib.warehouse import StagingWarehouse
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def headline_report() -> list[str]:
     """The headline KPIs of the configured warehouse, as ``chinook summary`` and ``chinook run`` print them, or one
     line saying why there are none (nothing built yet, or a run holds the DuckDB file)."""
     from chinook_platform.lib.environment import warehouse_values
-    from chinook_platform.lib.warehouse.staging import WarehouseLockedError, staging_warehouse
+    from chinook_platform.lib.warehouse import WarehouseLockedError, staging_warehouse
 
     values = warehouse_values()
     if values["target"] == "duckdb" and not Path(values["duckdb_path"]).exists():

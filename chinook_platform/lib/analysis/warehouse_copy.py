@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from chinook_platform.lib.warehouse.staging import connect_duckdb
+from chinook_platform.lib.warehouse import connect_duckdb
 
 COPY_CATALOG = "analytics_copy"
 

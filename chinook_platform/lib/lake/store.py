@@ -34,8 +34,8 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import LOAD_ID_COLUMN, MONEY_PRECISION, MONEY_SCALE, Table
-from chinook_platform.lib.landing.validation import ARROW_TYPES
-from chinook_platform.lib.oltp.schema import CONTRACT_TABLES, load_log
+from chinook_platform.lib.landing import ARROW_TYPES
+from chinook_platform.lib.oltp import CONTRACT_TABLES, load_log
 
 LOADED_AT_COLUMN = "_loaded_at"
 EXTRACT_CHUNK_ROWS = 100_000

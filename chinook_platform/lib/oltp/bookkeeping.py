@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import TABLES_BY_NAME, Table
-from chinook_platform.lib.landing.validation import SOURCE_ROW, Rejection
+from chinook_platform.lib.landing import SOURCE_ROW, Rejection
 from chinook_platform.lib.oltp.schema import load_log, quarantine
 from chinook_platform.lib.oltp.stage import Quarantined
 

@@ -24,16 +24,18 @@ import numpy as np
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import Table
-from chinook_platform.lib.landing.csv_reader import read_validated_blocks
-from chinook_platform.lib.landing.validation import (
+from chinook_platform.lib.landing import (
     SOURCE_ROW,
     FileRejected,
     HeaderMapping,
+    LandedFile,
+    LandingZone,
     Rejection,
+    landed_files_of,
+    read_validated_blocks,
     strings_from_raw_rows,
     validate_strings,
 )
-from chinook_platform.lib.landing.zone import LandedFile, LandingZone, landed_files_of
 from chinook_platform.lib.oltp import bookkeeping
 from chinook_platform.lib.oltp.bookkeeping import LoadResult, loaded_versions, quarantine_rows
 from chinook_platform.lib.oltp.content_hash import HashingReader, content_hash_of

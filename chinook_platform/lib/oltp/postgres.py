@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from psycopg import Copy
 
 from chinook_platform.lib.contract import Column, Table
-from chinook_platform.lib.landing.validation import SOURCE_ROW
+from chinook_platform.lib.landing import SOURCE_ROW
 from chinook_platform.lib.oltp.stage import Stage
 
 WORK_MEM = "128MB"

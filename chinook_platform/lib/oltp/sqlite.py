@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import Column, ColumnType, Table
-from chinook_platform.lib.landing.validation import SOURCE_ROW
+from chinook_platform.lib.landing import SOURCE_ROW
 from chinook_platform.lib.oltp.stage import Stage
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from chinook_platform.lib.contract import LOAD_ID_COLUMN, TABLES_BY_CSV_NAME, TABLES_BY_NAME, Column, Table
-from chinook_platform.lib.landing.validation import SOURCE_ROW
+from chinook_platform.lib.landing import SOURCE_ROW
 from chinook_platform.lib.oltp.schema import CONTRACT_TABLES, sql_type
 
 # From this many staged rows on, the table's foreign keys (where the database can drop them) and, for a batch at

@@ -4,8 +4,8 @@ log, the PostgreSQL storage of a deployment), which assets a run's changes reach
 from chinook_platform.lib import public_names
 
 _HOMES = {
+    # changed_assets() itself is imported from its module: the package attribute of that name is the module.
     "INPUT_VERSION_TAG": "changed_assets",
-    "changed_assets": "changed_assets",
     "PooledSqliteEventLogStorage": "event_log",
     "dagster_yaml": "home",
     "ensure_dagster_home": "home",
