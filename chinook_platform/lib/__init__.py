@@ -9,8 +9,10 @@ from importlib import import_module
 from typing import Any
 
 
-def public_names(package: str, homes: dict[str, str]) -> Callable[[str], Any]:
-    """A package's ``__getattr__``: each public name (the keys of ``homes``) read from its module on first use."""
+def public_names(package: str, public: dict[str, tuple[str, ...]]) -> Callable[[str], Any]:
+    """A package's ``__getattr__``: each public name (``public``: module -> the names it gives the package) read
+    from its module on first use."""
+    homes = {name: module for module, names in public.items() for name in names}
 
     def __getattr__(name: str) -> Any:
         if name in homes:

@@ -4,29 +4,13 @@ of the warehouse for other programs.
 Names load on first use (PEP 562): ``chinook summary`` reads the headline KPIs without importing Altair.
 """
 
-from importlib import import_module
-from typing import Any
+from chinook_platform.lib import public_names
 
-_HOMES = {
-    "CHARTS": "charts",
-    "Chart": "charts",
-    "chart_spec": "charts",
-    "render_png": "charts",
-    "dashboard_path": "dashboard",
-    "publish_dashboard": "dashboard",
-    "render_dashboard": "dashboard",
-    "write_dashboard": "dashboard",
-    "KPI_TABLES": "kpis",
-    "format_headline": "kpis",
-    "headline_kpis": "kpis",
-    "headline_report": "kpis",
-    "read_kpi": "kpis",
-    "copy_analytics_schema": "warehouse_copy",
+_PUBLIC = {  # module: the names it gives the package
+    "charts": ("CHARTS", "Chart", "chart_spec", "render_png"),
+    "dashboard": ("dashboard_path", "publish_dashboard", "render_dashboard", "write_dashboard"),
+    "kpis": ("KPI_TABLES", "format_headline", "headline_kpis", "headline_report", "read_kpi"),
+    "warehouse_copy": ("copy_analytics_schema",),
 }
-__all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = sorted(name for names in _PUBLIC.values() for name in names)
+__getattr__ = public_names(__name__, _PUBLIC)

@@ -2,13 +2,8 @@
 
 from chinook_platform.lib import public_names
 
-_HOMES = {
-    "LOADED_AT_COLUMN": "store",
-    "LakeBatch": "store",
-    "LakeStore": "store",
-    "parquet_schema": "store",
-    "s3_client": "store",
-    "s3_filesystem": "store",
+_PUBLIC = {  # module: the names it gives the package
+    "store": ("LOADED_AT_COLUMN", "LakeBatch", "LakeStore", "parquet_schema", "s3_client", "s3_filesystem"),
 }
-__all__ = sorted(_HOMES)
-__getattr__ = public_names(__name__, _HOMES)
+__all__ = sorted(name for names in _PUBLIC.values() for name in names)
+__getattr__ = public_names(__name__, _PUBLIC)

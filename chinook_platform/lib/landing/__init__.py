@@ -3,27 +3,30 @@ a landed file is read and validated as one contract table."""
 
 from chinook_platform.lib import public_names
 
-_HOMES = {
-    "LandedFile": "zone",
-    "LandingZone": "zone",
-    "LocalLandingZone": "zone",
-    "S3LandingZone": "zone",
-    "classify": "zone",
-    "files_by_table": "zone",
-    "iter_csv_files": "zone",
-    "landed_files_of": "zone",
-    "landing_zone_at": "zone",
-    "LandingCursor": "cursor",
-    "version_id": "cursor",
-    "read_validated_blocks": "csv_reader",
-    "ARROW_TYPES": "validation",
-    "SOURCE_ROW": "validation",
-    "FileRejected": "validation",
-    "HeaderMapping": "validation",
-    "Rejection": "validation",
-    "ValidatedBlock": "validation",
-    "strings_from_raw_rows": "validation",
-    "validate_strings": "validation",
+_PUBLIC = {  # module: the names it gives the package
+    "zone": (
+        "LandedFile",
+        "LandingZone",
+        "LocalLandingZone",
+        "S3LandingZone",
+        "classify",
+        "files_by_table",
+        "iter_csv_files",
+        "landed_files_of",
+        "landing_zone_at",
+    ),
+    "cursor": ("LandingCursor", "version_id"),
+    "csv_reader": ("read_validated_blocks",),
+    "validation": (
+        "ARROW_TYPES",
+        "SOURCE_ROW",
+        "FileRejected",
+        "HeaderMapping",
+        "Rejection",
+        "ValidatedBlock",
+        "strings_from_raw_rows",
+        "validate_strings",
+    ),
 }
-__all__ = sorted(_HOMES)
-__getattr__ = public_names(__name__, _HOMES)
+__all__ = sorted(name for names in _PUBLIC.values() for name in names)
+__getattr__ = public_names(__name__, _PUBLIC)

@@ -4,23 +4,12 @@ load log and quarantine in ``bookkeeping``), and what it holds (``status``)."""
 
 from chinook_platform.lib import public_names
 
-_HOMES = {
-    "CONTRACT_TABLES": "schema",
-    "create_schema": "schema",
-    "load_log": "schema",
-    "quarantine": "schema",
-    "render_postgres_ddl": "schema",
-    "sql_type": "schema",
-    "create_oltp_engine": "database",
-    "normalize_url": "database",
-    "LoadResult": "bookkeeping",
-    "loaded_versions": "bookkeeping",
-    "content_hash_of": "content_hash",
-    "load_landed_file": "load",
-    "load_pending": "load",
-    "pending_files": "load",
-    "retry_awaiting_parent": "load",
-    "table_write_transaction": "load",
+_PUBLIC = {  # module: the names it gives the package
+    "schema": ("CONTRACT_TABLES", "create_schema", "load_log", "quarantine", "render_postgres_ddl", "sql_type"),
+    "database": ("create_oltp_engine", "normalize_url"),
+    "bookkeeping": ("LoadResult", "loaded_versions"),
+    "content_hash": ("content_hash_of",),
+    "load": ("load_landed_file", "load_pending", "pending_files", "retry_awaiting_parent", "table_write_transaction"),
 }
-__all__ = sorted(_HOMES)
-__getattr__ = public_names(__name__, _HOMES)
+__all__ = sorted(name for names in _PUBLIC.values() for name in names)
+__getattr__ = public_names(__name__, _PUBLIC)

@@ -3,17 +3,13 @@ log, the PostgreSQL storage of a deployment), which assets a run's changes reach
 
 from chinook_platform.lib import public_names
 
-_HOMES = {
+_PUBLIC = {  # module: the names it gives the package
     # changed_assets() itself is imported from its module: the package attribute of that name is the module.
-    "INPUT_VERSION_TAG": "changed_assets",
-    "PooledSqliteEventLogStorage": "event_log",
-    "dagster_yaml": "home",
-    "ensure_dagster_home": "home",
-    "alive": "processes",
-    "signal_children": "processes",
-    "stop_orphaned_dbt": "processes",
-    "ensure_database": "storage",
-    "storage_url": "storage",
+    "changed_assets": ("INPUT_VERSION_TAG",),
+    "event_log": ("PooledSqliteEventLogStorage",),
+    "home": ("dagster_yaml", "ensure_dagster_home"),
+    "processes": ("alive", "signal_children", "stop_orphaned_dbt"),
+    "storage": ("ensure_database", "storage_url"),
 }
-__all__ = sorted(_HOMES)
-__getattr__ = public_names(__name__, _HOMES)
+__all__ = sorted(name for names in _PUBLIC.values() for name in names)
+__getattr__ = public_names(__name__, _PUBLIC)

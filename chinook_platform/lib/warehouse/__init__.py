@@ -3,22 +3,21 @@ models' tables as Dagster describes them, and the Redshift compile of the dbt pr
 
 from chinook_platform.lib import public_names
 
-_HOMES = {
-    "LEDGER": "ddl",
-    "WAREHOUSE_POOL": "staging",
-    "DuckDBStaging": "staging",
-    "PostgresStaging": "staging",
-    "RedshiftStaging": "staging",
-    "StagingWarehouse": "staging",
-    "WarehouseLockedError": "staging",
-    "column_type": "ddl",
-    "connect_duckdb": "staging",
-    "create_statements": "ddl",
-    "load_new_batches": "staging",
-    "redshift_load_statements": "ddl",
-    "staging_warehouse": "staging",
-    "describe_models": "tables",
-    "compile_for_redshift": "redshift_compile",
+_PUBLIC = {  # module: the names it gives the package
+    "ddl": ("LEDGER", "column_type", "create_statements", "redshift_load_statements"),
+    "staging": (
+        "WAREHOUSE_POOL",
+        "DuckDBStaging",
+        "PostgresStaging",
+        "RedshiftStaging",
+        "StagingWarehouse",
+        "WarehouseLockedError",
+        "connect_duckdb",
+        "load_new_batches",
+        "staging_warehouse",
+    ),
+    "tables": ("describe_models",),
+    "redshift_compile": ("compile_for_redshift",),
 }
-__all__ = sorted(_HOMES)
-__getattr__ = public_names(__name__, _HOMES)
+__all__ = sorted(name for names in _PUBLIC.values() for name in names)
+__getattr__ = public_names(__name__, _PUBLIC)
