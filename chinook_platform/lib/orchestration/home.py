@@ -50,6 +50,12 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     dequeue_interval_seconds: 1
+# Under `dagster dev`, a run that fails from outside its steps (its process crashed or never reported in) is run
+# again once from where it stopped; a run whose asset or check failed is not: that is for the user to read.
+run_retries:
+  enabled: true
+  max_retries: 1
+  retry_on_asset_or_op_failure: false
 # Under `dagster dev`, the daemon fails a run whose process has died, which gives back its pool slots
 # (`chinook run` itself frees the runs of its own killed processes before it starts).
 run_monitoring:
