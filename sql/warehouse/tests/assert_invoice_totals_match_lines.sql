@@ -3,7 +3,9 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_invoice'}}}) }}
 with lines as (
 
-    select invoice_id, sum(line_amount) as lines_total
+    select
+        invoice_id,
+        sum(line_amount) as lines_total
     from {{ ref('fct_invoice_line') }}
     group by invoice_id
 

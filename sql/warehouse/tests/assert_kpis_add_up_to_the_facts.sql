@@ -12,25 +12,57 @@ with facts as (
 
 kpis as (
 
-    select 'monthly' as kpi, sum(revenue) as revenue, sum(units) as units from {{ ref('kpi_monthly_revenue') }}
+    select
+        'monthly' as kpi,
+        sum(revenue) as revenue,
+        sum(units) as units
+    from {{ ref('kpi_monthly_revenue') }}
     union all
-    select 'genre', sum(revenue), sum(units) from {{ ref('kpi_genre_sales') }}
+    select
+        'genre',
+        sum(revenue),
+        sum(units)
+    from {{ ref('kpi_genre_sales') }}
     union all
-    select 'media_type', sum(revenue), sum(units) from {{ ref('kpi_media_type_sales') }}
+    select
+        'media_type',
+        sum(revenue),
+        sum(units)
+    from {{ ref('kpi_media_type_sales') }}
     union all
-    select 'country', sum(revenue), sum(units) from {{ ref('kpi_country_sales') }}
+    select
+        'country',
+        sum(revenue),
+        sum(units)
+    from {{ ref('kpi_country_sales') }}
     union all
-    select 'segment', sum(revenue), (select units from facts) from {{ ref('kpi_customer_segments') }}
+    select
+        'segment',
+        sum(revenue),
+        (select facts.units from facts)
+    from {{ ref('kpi_customer_segments') }}
     union all
-    select 'headline', revenue, units from {{ ref('kpi_headline') }}
+    select
+        'headline',
+        revenue,
+        units
+    from {{ ref('kpi_headline') }}
 
 ),
 
 top_lists as (
 
-    select 'artist' as kpi, sum(revenue) as revenue, sum(units) as units from {{ ref('kpi_artist_sales') }}
+    select
+        'artist' as kpi,
+        sum(revenue) as revenue,
+        sum(units) as units
+    from {{ ref('kpi_artist_sales') }}
     union all
-    select 'customer', sum(lifetime_value), 0 from {{ ref('kpi_top_customers') }}
+    select
+        'customer',
+        sum(lifetime_value),
+        0
+    from {{ ref('kpi_top_customers') }}
 
 )
 

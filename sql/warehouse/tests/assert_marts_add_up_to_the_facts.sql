@@ -9,13 +9,25 @@ with facts as (
 
 marts as (
 
-    select 'monthly' as mart, sum(revenue) as revenue from {{ ref('mart_monthly_revenue') }}
+    select
+        'monthly' as mart,
+        sum(revenue) as revenue
+    from {{ ref('mart_monthly_revenue') }}
     union all
-    select 'country', sum(revenue) from {{ ref('mart_country_sales') }}
+    select
+        'country',
+        sum(revenue)
+    from {{ ref('mart_country_sales') }}
     union all
-    select 'genre', sum(revenue) from {{ ref('mart_genre_performance') }}
+    select
+        'genre',
+        sum(revenue)
+    from {{ ref('mart_genre_performance') }}
     union all
-    select 'artist', sum(revenue) from {{ ref('mart_artist_performance') }}
+    select
+        'artist',
+        sum(revenue)
+    from {{ ref('mart_artist_performance') }}
 
 )
 

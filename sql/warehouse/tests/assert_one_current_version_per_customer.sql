@@ -7,7 +7,9 @@ with versions as (
 
 current_versions as (
 
-    select customer_id, count(*) as current_count
+    select
+        customer_id,
+        count(*) as current_count
     from versions
     where is_current
     group by customer_id
@@ -20,9 +22,9 @@ overlapping_versions as (
     from versions as earlier
     inner join versions as later
         on later.customer_id = earlier.customer_id
-        and later.version_number > earlier.version_number
-        and later.valid_from < earlier.valid_to
-        and later.version_number <> earlier.version_number + 1
+            and later.version_number > earlier.version_number
+            and later.valid_from < earlier.valid_to
+            and later.version_number <> earlier.version_number + 1
 
 )
 

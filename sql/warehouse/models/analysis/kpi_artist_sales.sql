@@ -14,7 +14,7 @@ ranked as (
         quantity as units,
         cast(revenue / sum(revenue) over () as numeric(8, 6)) as revenue_share,
         cast(1.0 * quantity / sum(quantity) over () as numeric(8, 6)) as units_share,
-        row_number() over (order by revenue desc, artist_name, artist_id) as revenue_rank
+        row_number() over (order by revenue desc, artist_name asc, artist_id asc) as revenue_rank
     from artists
 
 ),

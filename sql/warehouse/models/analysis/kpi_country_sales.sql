@@ -31,7 +31,7 @@ final as (
         countries.average_invoice_value,
         countries.revenue_share,
         cast(1.0 * units_by_country.units / sum(units_by_country.units) over () as numeric(8, 6)) as units_share,
-        row_number() over (order by countries.revenue desc, countries.billing_country) as revenue_rank
+        row_number() over (order by countries.revenue desc, countries.billing_country asc) as revenue_rank
     from countries
     inner join units_by_country on units_by_country.billing_country = countries.billing_country
 

@@ -13,7 +13,7 @@ final as (
         quantity as units,
         revenue_share,
         cast(1.0 * quantity / sum(quantity) over () as numeric(8, 6)) as units_share,
-        row_number() over (order by revenue desc, genre_name, genre_id) as revenue_rank
+        row_number() over (order by revenue desc, genre_name asc, genre_id asc) as revenue_rank
     from genres
 
 )

@@ -43,7 +43,7 @@ final as (
         units,
         cast(revenue / sum(revenue) over () as numeric(8, 6)) as revenue_share,
         cast(1.0 * units / sum(units) over () as numeric(8, 6)) as units_share,
-        row_number() over (order by revenue desc, media_type_name, media_type_id) as revenue_rank
+        row_number() over (order by revenue desc, media_type_name asc, media_type_id asc) as revenue_rank
     from by_media_type
 
 )

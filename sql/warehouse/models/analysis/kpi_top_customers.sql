@@ -10,7 +10,7 @@ ranked as (
 
     select
         *,
-        row_number() over (order by lifetime_value desc, customer_id) as customer_rank
+        row_number() over (order by lifetime_value desc, customer_id asc) as customer_rank
     from customers
 
 ),

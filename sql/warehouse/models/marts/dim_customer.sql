@@ -72,7 +72,7 @@ final as (
             else _loaded_at
         end as valid_from,
         coalesce(next_valid_from, cast('9999-12-31 00:00:00' as timestamp)) as valid_to,
-        case when next_valid_from is null then true else false end as is_current,
+        next_valid_from is null as is_current,
         _load_id
     from versions
 

@@ -1,8 +1,25 @@
 {# A calendar covering every invoice date, built from a digits spine (no hub packages, no generate_series). #}
 with digits as (
 
-    select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+    select 0 as digit
+    union all
+    select 1
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
+    union all
+    select 6
+    union all
+    select 7
+    union all
+    select 8
+    union all
+    select 9
 
 ),
 
@@ -10,7 +27,7 @@ numbers as (
 
     select
         ones.digit + 10 * tens.digit + 100 * hundreds.digit + 1000 * thousands.digit
-            + 10000 * ten_thousands.digit as day_number
+        + 10000 * ten_thousands.digit as day_number
     from digits as ones
     cross join digits as tens
     cross join digits as hundreds
@@ -46,7 +63,7 @@ final as (
         cast(extract(month from date_day) as integer) as month_number,
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
         cast(extract(dow from date_day) as integer) as day_of_week,
-        case when extract(dow from date_day) in (0, 6) then true else false end as is_weekend
+        extract(dow from date_day) in (0, 6) as is_weekend
     from days
 
 )

@@ -75,8 +75,8 @@ final as (
     inner join invoices on invoices.invoice_id = lines.invoice_id
     left join customers
         on customers.customer_id = invoices.customer_id
-        and invoices.invoice_date >= customers.valid_from
-        and invoices.invoice_date < customers.valid_to
+            and customers.valid_from <= invoices.invoice_date
+            and customers.valid_to > invoices.invoice_date
 
 )
 

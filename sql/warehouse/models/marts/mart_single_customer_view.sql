@@ -55,9 +55,9 @@ scored as (
 
     select
         purchases.*,
-        ntile(5) over (order by last_purchase_at, customer_id) as recency_score,
-        ntile(5) over (order by invoice_count, customer_id) as frequency_score,
-        ntile(5) over (order by lifetime_value, customer_id) as monetary_score
+        ntile(5) over (order by purchases.last_purchase_at, purchases.customer_id) as recency_score,
+        ntile(5) over (order by purchases.invoice_count, purchases.customer_id) as frequency_score,
+        ntile(5) over (order by purchases.lifetime_value, purchases.customer_id) as monetary_score
     from purchases
 
 ),
@@ -81,7 +81,7 @@ final as (
         cast(scored.lifetime_value / scored.invoice_count as numeric(12, 2)) as average_invoice_value,
         favourite_genre.genre_name as favourite_genre,
         favourite_artist.artist_name as favourite_artist,
-        {{ dbt.datediff('scored.last_purchase_at', 'as_of.as_of_date', 'day') }} as days_since_last_purchase,
+        {{ dbt.datediff('scored.last_purchase_at', 'as_of.as_of_date', 'day') }} as days_since_last_purchase,  -- noqa: LT05
         scored.recency_score,
         scored.frequency_score,
         scored.monetary_score,
