@@ -51,9 +51,14 @@ dev: install  ## the Dagster UI and daemon (sensors, automation, schedules) at h
 docs: install  ## dbt's documentation site for the warehouse, under $CHINOOK_HOME/dbt/target
 	$(BIN)/chinook docs
 
-lint: install  ## ruff's lint rules and its formatting, over the Python tree (CI runs it before the tests)
+# sqlfluff's dbt templater compiles the models on the DuckDB target (sql/warehouse/.sqlfluff), against a throwaway
+# warehouse file: lint needs no server and no built warehouse, whatever CHINOOK_WAREHOUSE_TARGET says.
+lint: install  ## ruff's lint rules and its formatting over the Python tree, then sqlfluff over the dbt SQL (CI runs it before the tests)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	LINT_DIR=$$(mktemp -d) && trap 'rm -rf "$$LINT_DIR"' EXIT && cd sql/warehouse && \
+	CHINOOK_WAREHOUSE_TARGET=duckdb CHINOOK_WAREHOUSE_DUCKDB_PATH="$$LINT_DIR/lint.duckdb" \
+	$(CURDIR)/$(BIN)/sqlfluff lint --processes 1 .
 
 schema-sql: install  ## regenerate sql/oltp/schema.sql from the table contract
 	$(BIN)/chinook schema-sql > sql/oltp/schema.sql
