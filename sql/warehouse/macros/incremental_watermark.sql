@@ -1,15 +1,13 @@
-{# The highest _load_id already in an incremental model (0 on a full build). #}
-{% macro incremental_watermark() -%}
-    {{ source_watermark('_load_id') }}
-{%- endmacro %}
-
 {#
-    The highest value of one of an incremental model's load-id columns (0 on a full build). A model built from
-    several staging tables keeps one such column per table: each table is staged in load order, but the tables
-    are staged independently, so one watermark per table is what makes a late table's rows count. 0 too when the
-    model's table predates the column (a full pass once; on_schema_change then adds it).
+    The one watermark scheme of the incremental models (dim_track, fct_invoice_line, fct_invoice): a model keeps,
+    for each staging table it reads, the load id of the version it used (_track_load_id, _line_load_id,
+    _invoice_load_id, ...), and a run rebuilds the keys with a version newer than the highest such value already
+    here. One per table, not one for the model: the tables are staged independently (each in load order), so a
+    single combined watermark would pass over a late table's rows.
+    0 on a full build, and when the model's table predates the column (a full pass once; on_schema_change then
+    adds it).
 #}
-{% macro source_watermark(column) -%}
+{% macro incremental_watermark(column) -%}
     {%- if is_incremental() -%}
         {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
         {%- if column | lower in existing -%}

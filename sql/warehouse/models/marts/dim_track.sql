@@ -15,24 +15,24 @@ with
 changed_tracks as (
 
     select track_id from {{ ref('stg_chinook__track') }}
-    where _load_id > {{ source_watermark('_track_load_id') }}
+    where _load_id > {{ incremental_watermark('_track_load_id') }}
     union
     select track_id from {{ this }}
     where album_id in (
         select album_id from {{ ref('stg_chinook__album') }}
-        where _load_id > {{ source_watermark('_album_load_id') }}
+        where _load_id > {{ incremental_watermark('_album_load_id') }}
     )
     or artist_id in (
         select artist_id from {{ ref('stg_chinook__artist') }}
-        where _load_id > {{ source_watermark('_artist_load_id') }}
+        where _load_id > {{ incremental_watermark('_artist_load_id') }}
     )
     or genre_id in (
         select genre_id from {{ ref('stg_chinook__genre') }}
-        where _load_id > {{ source_watermark('_genre_load_id') }}
+        where _load_id > {{ incremental_watermark('_genre_load_id') }}
     )
     or media_type_id in (
         select media_type_id from {{ ref('stg_chinook__media_type') }}
-        where _load_id > {{ source_watermark('_media_type_load_id') }}
+        where _load_id > {{ incremental_watermark('_media_type_load_id') }}
     )
 
 ),

@@ -18,12 +18,12 @@ with
 changed_invoices as (
 
     select invoice_id from {{ ref('stg_chinook__invoice') }}
-    where _load_id > {{ source_watermark('_invoice_load_id') }}
+    where _load_id > {{ incremental_watermark('_invoice_load_id') }}
     union
     select invoice_id from {{ ref('stg_chinook__invoice_line') }}
     where invoice_line_id in (
         select invoice_line_id from {{ ref('stg_chinook__invoice_line') }}
-        where _load_id > {{ source_watermark('_line_load_id') }}
+        where _load_id > {{ incremental_watermark('_line_load_id') }}
     )
 
 ),

@@ -19,13 +19,13 @@ with
 changed_lines as (
 
     select invoice_line_id from {{ ref('stg_chinook__invoice_line') }}
-    where _load_id > {{ source_watermark('_line_load_id') }}
+    where _load_id > {{ incremental_watermark('_line_load_id') }}
     union
     select line_versions.invoice_line_id
     from {{ ref('stg_chinook__invoice_line') }} as line_versions
     inner join {{ ref('stg_chinook__invoice') }} as invoice_versions
         on invoice_versions.invoice_id = line_versions.invoice_id
-    where invoice_versions._load_id > {{ source_watermark('_invoice_load_id') }}
+    where invoice_versions._load_id > {{ incremental_watermark('_invoice_load_id') }}
 
 ),
 {% endif %}
