@@ -7,7 +7,8 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VIRTUAL_ENV=/opt/dagster/venv \
     PATH=/opt/dagster/venv/bin:$PATH \
-    DAGSTER_HOME=/opt/dagster/dagster_home
+    DAGSTER_HOME=/opt/dagster/dagster_home \
+    CHINOOK_HOME=/opt/dagster/chinook
 
 RUN useradd --system --uid 10001 --create-home --home-dir /home/dagster dagster
 
@@ -20,15 +21,16 @@ RUN python -m venv "$VIRTUAL_ENV" \
  && uv pip install --python "$VIRTUAL_ENV/bin/python" --compile-bytecode -c constraints.txt -e . \
  && pip uninstall --yes uv
 
-# The code and the dbt project; the manifest is parsed once here, not at every start.
+# The code and the dbt project, parsed once here as a check of the project (a run's manifest is parsed in
+# $CHINOOK_HOME/dbt with the profile written from the task's own settings, which only the task has).
 COPY chinook_platform chinook_platform
 COPY sql sql
 COPY deploy deploy
 COPY deploy/dagster.yaml /opt/dagster/dagster_home/dagster.yaml
 RUN CHINOOK_WAREHOUSE_TARGET=postgres dbt parse --quiet --project-dir sql/warehouse --profiles-dir sql/warehouse \
  && python -m compileall -q chinook_platform \
- && mkdir -p sql/warehouse/logs \
- && chown -R dagster:dagster sql/warehouse/target sql/warehouse/logs /opt/dagster/dagster_home
+ && mkdir -p sql/warehouse/logs "$CHINOOK_HOME" \
+ && chown -R dagster:dagster sql/warehouse/target sql/warehouse/logs /opt/dagster/dagster_home "$CHINOOK_HOME"
 
 USER dagster
 ENTRYPOINT ["python", "-m", "chinook_platform.lib.orchestration.storage"]

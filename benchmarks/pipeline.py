@@ -154,7 +154,6 @@ def prepare(name: str) -> Callable[[], int | dict]:
         selection = ["--select", *(f"source:chinook.{t}+" for t in changed)] if name == "dbt" else []
 
         def build() -> int:
-            warehouse.export_dbt_environment()  # as the Dagster asset does (and its indirect test selection)
             project = REPO / "sql" / "warehouse"
             if name == "dbt" and not changed:
                 return 0  # nothing staged: automation would start no dbt run
@@ -166,7 +165,7 @@ def prepare(name: str) -> Callable[[], int | dict]:
                     "--project-dir",
                     str(project),
                     "--profiles-dir",
-                    str(project),
+                    str(warehouse.dbt_profiles_dir()),  # the profile the Dagster asset hands dbt
                     "--target-path",
                     str(Path(os.environ["CHINOOK_HOME"]) / "dbt"),
                     *selection,

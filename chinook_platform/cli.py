@@ -238,18 +238,17 @@ def summary() -> None:
 
 
 def _dbt(args: list[str]) -> int:
-    """dbt on the warehouse project (``sql/warehouse``) with this home's DuckDB path, target folder and log."""
+    """dbt on the warehouse project (``sql/warehouse``) with this home's profile, target folder and log."""
     import subprocess
 
-    from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, dbt_environment, dbt_target_path
+    from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, dbt_target_path, write_dbt_profile
 
     target = dbt_target_path()
     target.mkdir(parents=True, exist_ok=True)
     environment = {
         **os.environ,
-        **dbt_environment(),
         "DBT_PROJECT_DIR": str(WAREHOUSE_PROJECT_DIR),
-        "DBT_PROFILES_DIR": str(WAREHOUSE_PROJECT_DIR),
+        "DBT_PROFILES_DIR": str(write_dbt_profile()),
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(target),
     }
@@ -261,8 +260,8 @@ def _dbt(args: list[str]) -> int:
 def dbt(args: tuple[str, ...]) -> None:
     """Run dbt on the warehouse project with this home's settings, e.g. `chinook dbt debug`.
 
-    The project and profiles are sql/warehouse, the DuckDB path and target folder are this CHINOOK_HOME's, from
-    any working directory.
+    The project is sql/warehouse; the profile (written from the warehouse settings) and the target folder are this
+    CHINOOK_HOME's, from any working directory.
     """
     raise SystemExit(_dbt([*args]))
 

@@ -1,22 +1,22 @@
 """The resources every layer shares, configured in one place from the environment (see ``.env.example``)."""
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
 from chinook_platform.lib.environment import (
-    dbt_environment,
     dbt_target_path,
     default_lake_url,
     default_landing_url,
     default_oltp_url,
     is_set,
     warehouse_settings,
+    write_dbt_profile,
 )
 from chinook_platform.lib.lake.store import LakeStore, s3_client, s3_filesystem
 from chinook_platform.lib.landing.zone import LandingZone, landing_zone_at
@@ -98,39 +98,39 @@ class ReportsResource(dg.ConfigurableResource):
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse dbt builds in: DuckDB by default, PostgreSQL or Amazon Redshift when configured.
 
-    The same environment variables configure dbt's ``profiles.yml`` (``sql/warehouse``), so the staging
-    loader and dbt always point at one database.
+    Its settings and their defaults are ``environment.warehouse_settings()``'s; dbt gets the same through the
+    profile ``dbt_profiles_dir()`` writes, so the staging loader and dbt always point at one database.
     """
 
-    target: str = "duckdb"
-    duckdb_path: str = ""
-    duckdb_memory_limit: str = ""
-    duckdb_threads: str = ""
-    dbt_threads: str = ""
-    pg_host: str = "127.0.0.1"
-    pg_port: str = "5432"
-    pg_user: str = "postgres"
-    pg_password: str = ""
-    pg_dbname: str = "postgres"
-    redshift_host: str = ""
-    redshift_port: str = "5439"
-    redshift_user: str = ""
-    redshift_password: str = ""
-    redshift_dbname: str = "dev"
-    redshift_iam_role: str = ""
-    staging_schema: str = "staging"
-    analytics_schema: str = "analytics"
-    dbt_target_path: str = ""  # dbt's artifacts and log for this home (default $CHINOOK_HOME/dbt/target)
+    target: str
+    duckdb_path: str
+    duckdb_memory_limit: str
+    duckdb_threads: str
+    dbt_threads: str
+    pg_host: str
+    pg_port: str
+    pg_user: str
+    pg_password: str
+    pg_dbname: str
+    redshift_host: str
+    redshift_port: str
+    redshift_user: str
+    redshift_password: str
+    redshift_dbname: str
+    redshift_iam_role: str
+    staging_schema: str
+    analytics_schema: str
+    dbt_target_path: str  # dbt's artifacts and log for this home ($CHINOOK_HOME/dbt/target)
 
-    def export_dbt_environment(self) -> None:
-        """Hand these settings to dbt, whose profiles.yml reads them from its environment."""
-        os.environ.update(dbt_environment({field: getattr(self, field) for field in warehouse_settings()}))
-        # Automation builds dbt models in subsets as their parents arrive: run only the tests whose parents are
-        # all in the subset (dbt's default would also run, and fail, relationships to models not built yet).
-        os.environ["DBT_INDIRECT_SELECTION"] = "cautious"
+    def _values(self) -> dict[str, str]:
+        return {field: str(getattr(self, field)) for field in warehouse_settings()}
+
+    def dbt_profiles_dir(self) -> Path:
+        """dbt's profile for these settings, written beside the target folder; returns dbt's ``--profiles-dir``."""
+        return write_dbt_profile(self._values(), Path(self.dbt_target_path).parent)
 
     def staging(self) -> StagingWarehouse:
-        return staging_warehouse({field: str(getattr(self, field)) for field in warehouse_settings()})
+        return staging_warehouse(self._values())
 
 
 def _from_env(variable: str, default: str) -> str | dg.EnvVar:

@@ -105,17 +105,86 @@ def warehouse_values() -> dict[str, str]:
     return {field: os.environ.get(variable) or default for field, (variable, default) in warehouse_settings().items()}
 
 
-def dbt_environment(values: dict[str, str] | None = None) -> dict[str, str]:
-    """The variables dbt's profiles.yml reads, from resolved warehouse settings (default: the environment's).
+DBT_PROFILE = "chinook_warehouse"  # dbt_project.yml's `profile:`
+PROFILE_GENERATED = (
+    "# Written by chinook_platform from the warehouse settings (lib/environment.py) for each dbt command."
+)
+PASSWORDS = ("pg_password", "redshift_password")  # read by dbt from their variables, never written to the profile
 
-    dbt hashes the rendered profile into its partial-parse state, so the manifest is parsed and every build runs
-    with exactly these values (an absolute DuckDB path): a second parse in one home is then a partial parse.
+
+def dbt_profile(values: dict[str, str] | None = None) -> str:
+    """dbt's ``profiles.yml`` for resolved warehouse settings (default: the environment's): every value written
+    out, the DuckDB path absolute, except the passwords, which dbt reads from their own variables.
+
+    The platform hands dbt its settings this way, not through ``os.environ``; dbt hashes the profile into its
+    partial-parse state, so the manifest's parse and every build in a home read the same file.
     """
+    import yaml
+
     settings = warehouse_settings()
     values = values or warehouse_values()
-    environment = {variable: str(values[field]) for field, (variable, _) in settings.items()}
-    environment["CHINOOK_WAREHOUSE_DUCKDB_PATH"] = str(Path(environment["CHINOOK_WAREHOUSE_DUCKDB_PATH"]).resolve())
-    return environment
+
+    def number(field: str) -> int:
+        try:
+            return int(values[field])
+        except ValueError:
+            raise ValueError(f"{settings[field][0]}={values[field]!r} is not a whole number") from None
+
+    def password(field: str) -> str:
+        return "{{ env_var('" + settings[field][0] + "', '') }}"  # dbt reads it; never written out
+
+    server = {"schema": values["analytics_schema"], "threads": number("dbt_threads")}
+    outputs = {
+        "duckdb": {
+            "type": "duckdb",
+            "path": str(Path(values["duckdb_path"]).resolve()),
+            **server,
+            "settings": {
+                "preserve_insertion_order": False,
+                "memory_limit": values["duckdb_memory_limit"],
+                "threads": number("duckdb_threads"),
+            },
+        },
+        "postgres": {
+            "type": "postgres",
+            "host": values["pg_host"],
+            "port": number("pg_port"),
+            "user": values["pg_user"],
+            "password": password("pg_password"),
+            "dbname": values["pg_dbname"],
+            **server,
+        },
+        "redshift": {
+            "type": "redshift",
+            "host": values["redshift_host"],
+            "port": number("redshift_port"),
+            "user": values["redshift_user"],
+            "password": password("redshift_password"),
+            "dbname": values["redshift_dbname"],
+            **server,
+            "threads": 4,  # a remote warehouse: dbt's threads wait on its queries, not on this machine's cores
+        },
+    }
+    profile = {DBT_PROFILE: {"target": values["target"], "outputs": outputs}}
+    return f"{PROFILE_GENERATED}\n{yaml.safe_dump(profile, sort_keys=False)}"
+
+
+def dbt_profiles_dir() -> Path:
+    """The folder of the home's dbt profile, beside dbt's target folder."""
+    return chinook_home() / "dbt"
+
+
+def write_dbt_profile(values: dict[str, str] | None = None, folder: Path | None = None) -> Path:
+    """``dbt_profile()`` written to ``folder/profiles.yml`` (default: the home's) when it differs, atomically since
+    processes share it; returns the folder, dbt's ``--profiles-dir``."""
+    folder = folder or dbt_profiles_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path, wanted = folder / "profiles.yml", dbt_profile(values)
+    if not path.exists() or path.read_text() != wanted:
+        partial = path.with_name(f".profiles.yml.{os.getpid()}")
+        partial.write_text(wanted)
+        partial.replace(path)
+    return folder
 
 
 def dbt_target_path() -> Path:

@@ -13,7 +13,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from unittest import mock
 
 import boto3
 import dagster as dg
@@ -105,8 +104,7 @@ def _platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platf
     monkeypatch.setenv("CHINOOK_HOME", str(tmp_path))
     from chinook_platform.definitions import defs
 
-    # Materializing dbt exports the warehouse settings to os.environ (for dbt's profiles.yml): restore it after.
-    with mock.patch.dict(os.environ), dg.instance_for_test() as instance:
+    with dg.instance_for_test() as instance:
         yield Platform(defs(), instance, tmp_path)
 
 

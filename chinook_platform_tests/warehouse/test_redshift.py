@@ -12,21 +12,24 @@ import sqlalchemy as sa
 import sqlglot
 
 from chinook_platform.defs.resources import WarehouseResource
+from chinook_platform.lib.environment import warehouse_values
 from chinook_platform.lib.warehouse import RedshiftStaging
 
 MODELS = Path("compiled") / "chinook_warehouse" / "models"
 
 
 def redshift_warehouse(host: str, port: str) -> WarehouseResource:
-    return WarehouseResource(
-        target="redshift",
-        redshift_host=host,
-        redshift_port=port,
-        redshift_user="postgres",
-        redshift_password="not-a-secret",
-        redshift_dbname="test",
-        redshift_iam_role="arn:aws:iam::123456789012:role/chinook-redshift-copy",
-    )
+    redshift = {
+        "target": "redshift",
+        "redshift_host": host,
+        "redshift_port": port,
+        "redshift_user": "postgres",
+        "redshift_password": "not-a-secret",
+        "redshift_dbname": "test",
+        "redshift_iam_role": "arn:aws:iam::123456789012:role/chinook-redshift-copy",
+    }
+    # The settings' defaults, then Redshift's own.
+    return WarehouseResource(**{**warehouse_values(), **redshift, "dbt_target_path": "unused"})
 
 
 def test_the_redshift_staging_resource_builds_an_engine_on_the_redshift_dialect():

@@ -4,6 +4,7 @@ against the same figures computed independently from the CSVs with pandas."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -37,12 +38,15 @@ class Built:
         self.warehouse = definitions.resources["warehouse"]
         self.schema = None
         self.run_id = ""
+        self.environment_changes: set[str] = set()  # variables the build set, changed or removed in this process
 
     def materialize_all(self) -> None:
         job = self.definitions.resolve_implicit_global_asset_job_def()
+        before = dict(os.environ)
         result = job.execute_in_process(
             instance=self.instance, run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         )
+        self.environment_changes |= {k for k in {*before, *os.environ} if before.get(k) != os.environ.get(k)}
         assert result.success
         self.run_id = result.run_id
         failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
@@ -234,6 +238,13 @@ def test_the_dbt_unit_tests_run_in_the_build_and_pass(sample_warehouse):
     ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
     assert len(declared) >= 3
     assert ran == dict.fromkeys(declared, "pass")
+
+
+def test_a_build_hands_dbt_its_settings_without_touching_the_process_environment(sample_warehouse):
+    assert sample_warehouse.environment_changes == set()
+    profile = (dbt_target_path().parent / "profiles.yml").read_text()
+    schema = os.environ.get("CHINOOK_WAREHOUSE_SCHEMA", "analytics")
+    assert f"schema: {schema}" in profile  # dbt's settings, written to the home's profile
 
 
 def test_models_reach_dagster_as_dbt_builds_them_except_on_duckdb(sample_warehouse):

@@ -72,11 +72,12 @@ def warehouse_dbt_models(
     context: dg.AssetExecutionContext, dbt: WarehouseDbt, warehouse: WarehouseResource
 ) -> Iterator[Any]:
     """``dbt build`` of the selected models: staging views, dimensions, incremental facts and marts."""
-    warehouse.export_dbt_environment()
     staging = warehouse.staging()
     staging.wait_until_writable()  # a reader's brief hold on the DuckDB file would fail dbt's connection
+    # dbt reads this run's warehouse settings (its target included) from the profile they render.
+    profiles_dir = ["--profiles-dir", str(warehouse.dbt_profiles_dir())]
     # One target folder per home, not one per invocation: dbt finds its own partial-parse state there next run.
-    events = dbt.cli(["build"], context=context, target_path=Path(warehouse.dbt_target_path)).stream()
+    events = dbt.cli(["build", *profiles_dir], context=context, target_path=Path(warehouse.dbt_target_path)).stream()
     descriptions = {key.path[-1]: _column_descriptions(spec) for key, spec in context.assets_def.specs_by_key.items()}
     # Row counts, column types and previews come from our own queries (describe_models), not dagster-dbt's
     # fetch_row_counts()/fetch_column_metadata(), which would open a dbt adapter in this process. A model's are

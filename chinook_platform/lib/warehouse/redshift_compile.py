@@ -15,18 +15,13 @@ state, so each shape is compiled in a process of its own).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 
-from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
+from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, warehouse_values, write_dbt_profile
 
-# profiles.yml reads these; no connection is ever opened, so the host only has to be well formed.
-OFFLINE_PROFILE = {
-    "CHINOOK_WAREHOUSE_TARGET": "redshift",
-    "CHINOOK_REDSHIFT_HOST": "offline.invalid",
-    "CHINOOK_REDSHIFT_USER": "offline",
-}
+# The warehouse settings' Redshift target; no connection is ever opened, so the host only has to be well formed.
+OFFLINE_SETTINGS = {"target": "redshift", "redshift_host": "offline.invalid", "redshift_user": "offline"}
 
 
 def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
@@ -56,15 +51,12 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
 
     RedshiftAdapter.list_relations_without_caching = list_relations_without_caching
     RedshiftAdapter.get_columns_in_relation = get_columns_in_relation
-    for key, value in OFFLINE_PROFILE.items():
-        os.environ.setdefault(key, value)
+    profiles_dir = write_dbt_profile({**warehouse_values(), **OFFLINE_SETTINGS}, target_path)
     common = [
         "--project-dir",
         str(WAREHOUSE_PROJECT_DIR),
         "--profiles-dir",
-        str(WAREHOUSE_PROJECT_DIR),
-        "--target",
-        "redshift",
+        str(profiles_dir),
         "--target-path",
         str(target_path),
         "--log-path",
