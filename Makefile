@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The venv's tools (dbt, dagster) first on PATH, for everything make starts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install browser run test dev lint docs schema-sql benchmark clean lambda-zip image
+.PHONY: install browser run test dev lint typecheck docs schema-sql benchmark clean lambda-zip image
 
 # The venv is rebuilt only when the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -59,6 +59,16 @@ lint: install  ## ruff's lint rules and its formatting over the Python tree, the
 	LINT_DIR=$$(mktemp -d) && trap 'rm -rf "$$LINT_DIR"' EXIT && cd sql/warehouse && \
 	CHINOOK_WAREHOUSE_TARGET=duckdb CHINOOK_WAREHOUSE_DUCKDB_PATH="$$LINT_DIR/lint.duckdb" \
 	$(CURDIR)/$(BIN)/sqlfluff lint --processes 1 .
+	$(MAKE) --no-print-directory typecheck
+
+TYPES_VENV := .venv-types
+$(TYPES_VENV)/.installed: constraints-types.txt
+	test -x $(TYPES_VENV)/bin/python || $(PYTHON) -m venv $(TYPES_VENV)
+	$(TYPES_VENV)/bin/python -m pip install --quiet -r constraints-types.txt
+	touch $@
+
+typecheck: install $(TYPES_VENV)/.installed  ## mypy over chinook_platform/ (settings in pyproject.toml), reading the project's own environment
+	$(TYPES_VENV)/bin/mypy --python-executable $(BIN)/python
 
 schema-sql: install  ## regenerate sql/oltp/schema.sql from the table contract
 	$(BIN)/chinook schema-sql > sql/oltp/schema.sql

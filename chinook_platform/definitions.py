@@ -59,7 +59,7 @@ def _eager_on(parents_changed: dg.AutomationCondition) -> dg.AutomationCondition
         dg.AutomationCondition.eager()
         .replace("any_deps_updated", parents_changed)
         .replace("handled", handled)
-        .with_label("eager on data versions")
+        .with_label("eager on data versions")  # type: ignore[union-attr]  # replace() is typed as Self | T
     )
 
 

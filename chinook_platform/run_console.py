@@ -120,7 +120,7 @@ def _asset_line(key: dg.AssetKey, metadata: dict[str, Any], seconds: float) -> A
     return AssetLine(group, table, None, get("dagster/row_count"), float(duration) if duration else seconds)
 
 
-def _size(size: int) -> str:
+def _size(size: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if size < 1000 or unit == "GB":
             return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
@@ -242,8 +242,8 @@ def free_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     # Slots left by runs already finished (e.g. failed by the daemon's run monitoring).
     for pool in POOLS:
         for slot in instance.event_log_storage.get_concurrency_info(pool).claimed_slots:
-            run = instance.get_run_by_id(slot.run_id)
-            if run is None or run.is_finished:
+            holder = instance.get_run_by_id(slot.run_id)
+            if holder is None or holder.is_finished:
                 instance.event_log_storage.free_concurrency_slots_for_run(slot.run_id)
                 freed.append(f"freed pool {pool} held by finished run {slot.run_id[:8]}")
     return freed

@@ -9,6 +9,7 @@ Writing streams: memory holds per-customer and per-track attributes, never the f
 
 from __future__ import annotations
 
+import _csv
 import csv
 import random
 import unicodedata
@@ -368,7 +369,7 @@ def csv_header(table_name: str) -> list[str]:
     return [c.csv_name for c in TABLES_BY_CSV_NAME[table_name].columns]
 
 
-def csv_writer(stream: IO[str]) -> csv.writer:  # type: ignore[valid-type]
+def csv_writer(stream: IO[str]) -> _csv.Writer:
     return csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
 
 
@@ -532,15 +533,15 @@ def _write_invoices(
     invoice_line_id = 0
     with ExitStack() as files:
         current_day: date | None = None
-        invoice_writer = line_writer = None
-        if not daily:
-            invoice_writer, line_writer = _open_pair(files, out_dir, None)
+        writers: tuple[_csv.Writer, _csv.Writer] | None = None if daily else _open_pair(files, out_dir, None)
         for index in range(invoices):
             day = FIRST_DAY + timedelta(days=index * span // invoices)  # non-decreasing with the id
             if daily and day != current_day:
                 files.close()
-                invoice_writer, line_writer = _open_pair(files, out_dir, day)
+                writers = _open_pair(files, out_dir, day)
                 current_day = day
+            assert writers is not None  # opened above, or for this invoice's day
+            invoice_writer, line_writer = writers
             customer_id = rng.randint(1, len(addresses))
             billing = addresses[customer_id - 1]
             total = 0
@@ -556,7 +557,7 @@ def _write_invoices(
             bar.update(1 + lines_per_invoice[index])
 
 
-def _open_pair(files: ExitStack, out_dir: Path, day: date | None) -> tuple:
+def _open_pair(files: ExitStack, out_dir: Path, day: date | None) -> tuple[_csv.Writer, _csv.Writer]:
     writers = []
     for table_name in ("Invoice", "InvoiceLine"):
         if day is None:
@@ -567,4 +568,4 @@ def _open_pair(files: ExitStack, out_dir: Path, day: date | None) -> tuple:
         writer = csv_writer(files.enter_context(path.open("w", encoding="utf-8", newline="")))
         writer.writerow(csv_header(table_name))
         writers.append(writer)
-    return tuple(writers)
+    return writers[0], writers[1]

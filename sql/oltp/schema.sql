@@ -1,4 +1,4 @@
--- The Chinook Platform OLTP schema for PostgreSQL, generated from chinook_platform/lib/contract.py.
+-- The Chinook Platform OLTP schema for PostgreSQL, generated from chinook_platform/lib/contract/.
 -- Do not edit: regenerate with `chinook schema-sql > sql/oltp/schema.sql` (a test fails when stale).
 
 CREATE TABLE artist (

@@ -53,7 +53,7 @@ def landing_sensor(
     loaded = {name: loaded_versions(engine, t) for t in TABLES if (name := t.name) in by_table}
     due, cursor = cursor.pending(
         [f for files in by_table.values() for f in files],
-        lambda f: (zone.location(f.key), f.version) in loaded[classify(f.key).name],  # type: ignore[union-attr]
+        lambda f: (zone.location(f.key), f.version) in loaded[classify(f.key).name],
         now=time.time(),
     )
     if not due:

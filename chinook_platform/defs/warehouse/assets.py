@@ -57,7 +57,7 @@ class WarehouseDbt(DbtCliResource):
 
         return parse(version("dbt-core"))
 
-    def _initialize_dbt_core_adapter(self, args: Any) -> None:
+    def _initialize_dbt_core_adapter(self, args: Any) -> None:  # type: ignore[override]  # dagster-dbt accepts None
         return None
 
 
@@ -106,5 +106,6 @@ def _column_descriptions(spec: dg.AssetSpec) -> dict[str, str]:
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[warehouse_dbt_models],
-        resources={"dbt": WarehouseDbt(project_dir=warehouse_dbt_project(), dbt_executable=DBT_EXECUTABLE)},
+        # A DbtProject is what dagster-dbt documents for project_dir; its field is typed as the folder's str.
+        resources={"dbt": WarehouseDbt(project_dir=warehouse_dbt_project(), dbt_executable=DBT_EXECUTABLE)},  # type: ignore[arg-type]
     )

@@ -25,7 +25,7 @@ def revenue_matches_oltp_invoices(oltp: OltpDatabase, warehouse: WarehouseResour
     invoice_totals = sa.select(sa.func.coalesce(sa.func.sum(CONTRACT_TABLES["invoice"].c.total), 0))
     with oltp.engine().connect() as conn:
         invoices = conn.execute(invoice_totals).scalar()
-    facts, invoices = Decimal(facts), Decimal(invoices)
+    facts, invoices = Decimal(facts), Decimal(invoices or 0)  # coalesce(): never null
     return dg.AssetCheckResult(
         passed=facts == invoices,
         description=None

@@ -279,7 +279,7 @@ def javascript_bundle() -> str:
         return path.read_text(encoding="utf-8")
     import vl_convert
 
-    bundle = vl_convert.javascript_bundle(vl_version=vega_lite_version())
+    bundle = vl_convert.javascript_bundle(vl_version=vega_lite_version())  # type: ignore[call-arg]  # snippet: optional
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     partial.write_text(bundle, encoding="utf-8")

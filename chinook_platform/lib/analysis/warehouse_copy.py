@@ -21,7 +21,7 @@ def copy_analytics_schema(warehouse_path: str, schema: str, target: Path) -> dic
     partial = target.with_name(f"{target.name}.partial")
     partial.unlink(missing_ok=True)
     quoted = str(partial).replace("'", "''")
-    with connect_duckdb(warehouse_path, preserve_insertion_order=False) as con:
+    with connect_duckdb(warehouse_path, config={"preserve_insertion_order": False}) as con:
         tables = [
             name
             for (name,) in con.execute(

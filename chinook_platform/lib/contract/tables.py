@@ -75,7 +75,7 @@ class Table:
     @cached_property
     def parents(self) -> tuple[str, ...]:
         """The snake_case names of the tables this one references."""
-        return tuple(dict.fromkeys(TABLES_BY_CSV_NAME[c.references].name for c in self.foreign_keys))
+        return tuple(dict.fromkeys(TABLES_BY_CSV_NAME[c.references].name for c in self.foreign_keys if c.references))
 
     def column(self, name: str) -> Column:
         """A column by CSV or snake_case name."""

@@ -2,7 +2,7 @@
 
 from chinook_platform.lib import public_names
 
-_PUBLIC = {  # module: the names it gives the package
+_PUBLIC: dict[str, tuple[str, ...]] = {  # module: the names it gives the package
     "store": ("LOADED_AT_COLUMN", "LakeBatch", "LakeStore", "parquet_schema", "s3_client", "s3_filesystem"),
 }
 __all__ = sorted(name for names in _PUBLIC.values() for name in names)

@@ -295,7 +295,9 @@ def _sqlite_batches(conn: sa.Connection, sql: str, schema: pa.Schema) -> Iterato
     """
     # Rows as they come (tuples) convert to one struct array in C++, with no Python-level transpose.
     row_type = pa.struct([pa.field(f.name, _SQLITE_TYPES.get(f.type, f.type)) for f in schema])
-    cursor = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a checked-out connection has its driver's
+    cursor = driver.cursor()
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(EXTRACT_CHUNK_ROWS):

@@ -67,14 +67,14 @@ def map_header(source: str, table: Table, header: list[str]) -> HeaderMapping:
 class PassThroughReader(io.RawIOBase):
     """Passes a stream through, showing each chunk read to ``observe`` on the way (to count or hash it)."""
 
-    def __init__(self, stream: IO[bytes]):
+    def __init__(self, stream: IO[bytes] | io.RawIOBase):
         self._stream = stream
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self._stream.read(len(buffer))
+    def readinto(self, buffer) -> int:  # noqa: ANN001  (a writable buffer)
+        data = self._stream.read(len(buffer)) or b""
         n = len(data)
         buffer[:n] = data
         self.observe(data)
@@ -90,7 +90,7 @@ class _QuoteCountingReader(PassThroughReader):
     (pyarrow's CSV parser silently takes an unterminated quoted field to the end of the file.)
     """
 
-    def __init__(self, stream: IO[bytes]):
+    def __init__(self, stream: IO[bytes] | io.RawIOBase):
         super().__init__(stream)
         self.quotes = 0
 

@@ -196,7 +196,7 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
             Decimal(column.minimum) if column.type is ColumnType.MONEY else int(column.minimum), typed.type
         )
         below = _mask(pc.less_equal(typed, bound) if column.exclusive_minimum else pc.less(typed, bound))
-        problems.append((below, f"{{column}}: {{value}} is not {column.check_description.split(' ', 1)[1]}"))
+        problems.append((below, f"{{column}}: {{value}} is not {(column.check_description or '').split(' ', 1)[1]}"))
     return typed, problems
 
 
@@ -207,7 +207,8 @@ def _parse_timestamps(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
         return pc.cast(normalized, pa.timestamp("us")), np.zeros(len(values), dtype=bool)
     except pa.ArrowInvalid:
         pass  # some value is not a real date: find which, one by one (rare, error path only)
-    parsed, invalid = [], np.zeros(len(values), dtype=bool)
+    parsed: list[object] = []  # a timestamp, or None for a missing or impossible one
+    invalid = np.zeros(len(values), dtype=bool)
     for i, value in enumerate(normalized.to_pylist()):
         if value is None:
             parsed.append(None)

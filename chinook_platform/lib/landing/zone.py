@@ -123,10 +123,10 @@ class S3LandingZone:
         return [
             LandedFile(
                 key=obj["Key"].removeprefix(self.prefix),
-                size=obj["Size"],
-                version=obj["ETag"].strip('"'),
+                size=obj["Size"] or 0,  # S3 lists every object with its size and ETag; typed as optional
+                version=(etag := obj["ETag"] or "").strip('"'),
                 last_modified=obj["LastModified"].timestamp(),
-                checksum=etag_checksum(obj["ETag"]),
+                checksum=etag_checksum(etag),
             )
             for obj in get_objects(self.bucket, self.prefix, client=self.client)
             if not obj["Key"].endswith("/") and not PurePosixPath(obj["Key"]).name.startswith(".")

@@ -4,7 +4,7 @@ content hash) and ``quarantine`` (every row not loaded, with its file, line, col
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -225,7 +225,7 @@ def supersede_quarantined(conn: sa.Connection, result: LoadResult) -> None:
     )
 
 
-def awaiting_parent(conn: sa.Connection, table: Table) -> list[sa.Row]:
+def awaiting_parent(conn: sa.Connection, table: Table) -> Sequence[sa.Row]:
     """The quarantined rows of a table waiting for a parent row, oldest first."""
     return conn.execute(
         sa.select(quarantine.c.quarantine_id, quarantine.c.raw_row, quarantine.c.load_id)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
-from typing import IO, TypeVar
+from typing import IO, TypeVar, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -164,7 +164,7 @@ def _load_unless_unchanged(
         if hashing or result.content_hash:
             return opener()
         hashing.append(HashingReader(opener()))
-        return io.BufferedReader(hashing[0], buffer_size=1 << 20)  # type: ignore[return-value]
+        return io.BufferedReader(hashing[0], buffer_size=1 << 20)
 
     with table_write_transaction(engine, table) as conn:
         if bookkeeping.recorded(conn, table, result.source_file, source_version):
@@ -279,4 +279,4 @@ def read_ahead(items: Iterator[T]) -> Iterator[T]:
         upcoming = worker.submit(next, items, end)
         while (item := upcoming.result()) is not end:
             upcoming = worker.submit(next, items, end)
-            yield item
+            yield cast(T, item)  # not the end marker

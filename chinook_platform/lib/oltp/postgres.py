@@ -57,7 +57,9 @@ class PostgresStage(Stage):
         names = [SOURCE_ROW, *(c.name for c in self.columns)]
         if self._copy is None:
             self._copy_scope = ExitStack()
-            cursor = self._copy_scope.enter_context(self.conn.connection.driver_connection.cursor())
+            driver = self.conn.connection.driver_connection
+            assert driver is not None  # a checked-out connection has its driver's
+            cursor = self._copy_scope.enter_context(driver.cursor())
             quoted = ", ".join(f'"{n}"' for n in names)
             self._copy = self._copy_scope.enter_context(
                 cursor.copy(f'copy "{self.stage.name}" ({quoted}) from stdin (format csv)')

@@ -6,8 +6,9 @@ landed file loaded or rejected) and ``quarantine`` (every rejected row, with fil
 
 from __future__ import annotations
 
+import sqlite3
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -235,7 +236,7 @@ def _rebuild_sqlite_load_log(engine: sa.Engine) -> None:
         ddl = conn.exec_driver_sql("select sql from sqlite_master where type = 'table' and name = 'load_log'")
         if "'failed'" in ddl.scalar_one():
             return
-        dbapi = conn.connection.driver_connection
+        dbapi = cast(sqlite3.Connection, conn.connection.driver_connection)  # checked out: never None
         dbapi.commit()
         dbapi.execute("pragma foreign_keys = off")  # no effect inside a transaction: set before it begins
         try:
@@ -260,7 +261,7 @@ def render_postgres_ddl() -> str:
     """The PostgreSQL DDL of the whole schema: what ``sql/oltp/schema.sql`` holds."""
     dialect = postgresql.dialect()
     parts = [
-        "-- The Chinook Platform OLTP schema for PostgreSQL, generated from chinook_platform/lib/contract.py.",
+        "-- The Chinook Platform OLTP schema for PostgreSQL, generated from chinook_platform/lib/contract/.",
         "-- Do not edit: regenerate with `chinook schema-sql > sql/oltp/schema.sql` (a test fails when stale).",
         "",
     ]

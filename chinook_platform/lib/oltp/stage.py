@@ -87,7 +87,7 @@ class Stage:
     def droppable_foreign_keys(self) -> list[sa.ForeignKeyConstraint]:
         """The target's foreign keys a bulk upsert drops and re-adds (validated once, set-based)."""
         return sorted(
-            (c for c in self.target.constraints if isinstance(c, sa.ForeignKeyConstraint)), key=lambda c: c.name
+            (c for c in self.target.constraints if isinstance(c, sa.ForeignKeyConstraint)), key=lambda c: str(c.name)
         )
 
     def try_upsert(self, load_id: int) -> tuple[int, int, int] | None:
@@ -123,7 +123,7 @@ class Stage:
             )
         ).all()
         pk = self.table.pk.csv_name
-        taken = [
+        taken: list[Quarantined] = [
             (
                 {k: v for k, v in r._mapping.items() if k != "first_row"},
                 pk,
@@ -139,7 +139,7 @@ class Stage:
         """Per foreign key in the file: (column, parent table, "this row's parent is missing")."""
         checks = []
         for column in self.table.foreign_keys:
-            if column.name not in self.stage.c:
+            if column.name not in self.stage.c or column.references is None:
                 continue
             parent_table = TABLES_BY_CSV_NAME[column.references]
             parent = CONTRACT_TABLES[parent_table.name]
@@ -226,7 +226,7 @@ class Stage:
             return [], []
         existing = self.conn.execute(sa.select(sa.func.count()).select_from(self.target)).scalar_one()
         # Rebuilding the indexes costs less than maintaining them row by row only for a batch this large.
-        indexes = sorted(self.target.indexes, key=lambda i: i.name) if staged >= existing else []
+        indexes = sorted(self.target.indexes, key=lambda i: str(i.name)) if staged >= existing else []
         return self.droppable_foreign_keys(), indexes
 
     def _write_target(self, load_id: int) -> tuple[int, int]:

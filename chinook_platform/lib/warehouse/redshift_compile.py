@@ -33,6 +33,8 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
     """
     from dbt.adapters.redshift import RedshiftAdapter
     from dbt.cli.main import dbtRunner
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt.contracts.graph.nodes import ModelNode
 
     existing: set[tuple[str, str]] = set()  # (schema, identifier) of the tables the warehouse "has"
 
@@ -49,8 +51,9 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
         names = columns.get((relation.schema, relation.identifier), [])
         return [self.Column.create(name, "bigint") for name in names]
 
-    RedshiftAdapter.list_relations_without_caching = list_relations_without_caching
-    RedshiftAdapter.get_columns_in_relation = get_columns_in_relation
+    # The two catalogue calls, answered offline (this process compiles and exits).
+    RedshiftAdapter.list_relations_without_caching = list_relations_without_caching  # type: ignore[method-assign]
+    RedshiftAdapter.get_columns_in_relation = get_columns_in_relation  # type: ignore[method-assign]
     profiles_dir = write_dbt_profile({**warehouse_values(), **OFFLINE_SETTINGS}, target_path)
     common = [
         "--project-dir",
@@ -66,7 +69,9 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
     parsed = runner.invoke(["parse", "--quiet", *common])
     if not parsed.success:
         raise RuntimeError(f"dbt parse failed: {parsed.exception}")
-    models = [n for n in parsed.result.nodes.values() if n.resource_type == "model"]
+    manifest = parsed.result
+    assert isinstance(manifest, Manifest)  # what `dbt parse` returns
+    models = [n for n in manifest.nodes.values() if isinstance(n, ModelNode)]
     if incremental:
         existing.update((n.schema, n.alias) for n in models)
         columns.update(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -70,10 +71,13 @@ class WarehouseLockedError(RuntimeError):
 
 # The Dagster pool of every step that writes or reads the warehouse: DuckDB, the default, takes one writer at a time.
 WAREHOUSE_POOL = "chinook_warehouse"
+DuckDBSetting = str | bool | int | float | list[str]  # a value of duckdb.connect()'s config
 LOCK_WAIT_SECONDS = 30.0  # how long a writer waits out a reader's brief hold (a summary, a query) before failing
 
 
-def connect_duckdb(path: str, read_only: bool = False, lock_wait: float | None = None, **config: object):  # noqa: ANN201
+def connect_duckdb(  # noqa: ANN201
+    path: str, read_only: bool = False, lock_wait: float | None = None, config: dict[str, DuckDBSetting] | None = None
+):
     """A DuckDB connection; a file locked by another process is retried for ``lock_wait`` seconds (writers:
     LOCK_WAIT_SECONDS, readers: none), then raises WarehouseLockedError."""
     import duckdb
@@ -81,7 +85,7 @@ def connect_duckdb(path: str, read_only: bool = False, lock_wait: float | None =
     deadline = time.monotonic() + (lock_wait if lock_wait is not None else 0.0 if read_only else LOCK_WAIT_SECONDS)
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only, config=config)
+            return duckdb.connect(path, read_only=read_only, config=config or {})
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise
@@ -104,7 +108,7 @@ class DuckDBStaging(StagingWarehouse):
     def _connect(self):  # noqa: ANN202
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # Staging tables promise no row order, and DuckDB loads in parallel when it need not keep one.
-        return connect_duckdb(self.path, preserve_insertion_order=False, **self.limits)
+        return connect_duckdb(self.path, config={"preserve_insertion_order": False, **self.limits})
 
     def loaded_batches(self, table: Table) -> set[str]:
         with self._connect() as con:
@@ -181,8 +185,10 @@ class PostgresStaging(StagingWarehouse):
                 {"t": table.name, "b": batch.batch_id},
             ).first():
                 return None
+            driver = conn.connection.driver_connection
+            assert driver is not None  # a checked-out connection has its driver's
             with (
-                conn.connection.driver_connection.cursor() as cursor,
+                driver.cursor() as cursor,
                 cursor.copy(f"copy {self.schema}.{table.name} from stdin (format csv)") as copy,
             ):
                 for incoming in rows():  # one CSV chunk per Arrow batch: memory stays flat however big the batch
@@ -253,7 +259,7 @@ def load_new_batches(
         if batch.batch_id in done:
             continue
         done.add(batch.batch_id)  # a lake written before registration was race-free may list a batch twice
-        rows = warehouse.load_batch(table, batch, lambda b=batch: read(b), uri(batch))
+        rows = warehouse.load_batch(table, batch, partial(read, batch), uri(batch))
         if rows is not None:  # else another runner loaded it meanwhile
             loaded.append((batch, rows))
     return loaded
