@@ -169,21 +169,26 @@ def dbt_profile(values: dict[str, str] | None = None) -> str:
     return f"{PROFILE_GENERATED}\n{yaml.safe_dump(profile, sort_keys=False)}"
 
 
+def write_generated(path: Path, text: str) -> None:
+    """A file the platform generates (dbt's profile, Dagster's dagster.yaml), written when its text differs and
+    atomically: the processes of a home (a run, the daemon, the webserver) read and write it at the same time."""
+    if not path.exists() or path.read_text() != text:
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(text)
+        partial.replace(path)
+
+
 def dbt_profiles_dir() -> Path:
     """The folder of the home's dbt profile, beside dbt's target folder."""
     return chinook_home() / "dbt"
 
 
 def write_dbt_profile(values: dict[str, str] | None = None, folder: Path | None = None) -> Path:
-    """``dbt_profile()`` written to ``folder/profiles.yml`` (default: the home's) when it differs, atomically since
-    processes share it; returns the folder, dbt's ``--profiles-dir``."""
+    """``dbt_profile()`` written to ``folder/profiles.yml`` (default: the home's); returns the folder, dbt's
+    ``--profiles-dir``."""
     folder = folder or dbt_profiles_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path, wanted = folder / "profiles.yml", dbt_profile(values)
-    if not path.exists() or path.read_text() != wanted:
-        partial = path.with_name(f".profiles.yml.{os.getpid()}")
-        partial.write_text(wanted)
-        partial.replace(path)
+    write_generated(folder / "profiles.yml", dbt_profile(values))
     return folder
 
 

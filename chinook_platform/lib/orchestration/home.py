@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from chinook_platform.lib.environment import chinook_home
+from chinook_platform.lib.environment import chinook_home, write_generated
 
 GENERATED = "# Written by chinook_platform; rewritten while this line is here (delete it to keep your own edits)."
 
@@ -76,9 +76,7 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists() or config.read_text().startswith(GENERATED):
-        wanted = dagster_yaml(home)
-        if not config.exists() or config.read_text() != wanted:
-            config.write_text(wanted)
+        write_generated(config, dagster_yaml(home))
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
