@@ -105,7 +105,11 @@ def load_record(engine: sa.Engine, record: Mapping[str, Any], s3: Any) -> dict[s
         return {"file": source_file, "table": table.name, "status": "already loaded", "version": version}
     if previous is not None:
         raise LandedFileRejected(f"{source_file} (version {version}) was rejected: {previous[1]}")
-    result = load_landed_file(engine, table, source_file, version, lambda: closing(s3.get_object(**get)["Body"]))
+
+    def open_body() -> Any:  # closing(body), which the readers enter: not the IO[bytes] load_landed_file names
+        return closing(s3.get_object(**get)["Body"])
+
+    result = load_landed_file(engine, table, source_file, version, open_body)
     if result.status == "rejected":
         raise LandedFileRejected(f"{source_file} (version {version}) was rejected: {result.error}")
     return {"file": source_file, **asdict(result), "version": version}

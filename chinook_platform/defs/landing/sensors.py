@@ -51,9 +51,10 @@ def landing_sensor(
 
     engine = oltp.engine()
     loaded = {name: loaded_versions(engine, t) for t in TABLES if (name := t.name) in by_table}
+    table_of = {f.key: name for name, files in by_table.items() for f in files}
     due, cursor = cursor.pending(
         [f for files in by_table.values() for f in files],
-        lambda f: (zone.location(f.key), f.version) in loaded[classify(f.key).name],
+        lambda f: (zone.location(f.key), f.version) in loaded[table_of[f.key]],
         now=time.time(),
     )
     if not due:

@@ -1,9 +1,21 @@
-"""Lake: Parquet batches of each OLTP table's changed rows, in a folder or on S3, registered one entry a batch."""
+"""Lake: Parquet batches of each OLTP table's changed rows, in a folder or on S3, registered one entry a batch.
+
+Names load on first use (PEP 562, ``chinook_platform.lib``).
+"""
+# ruff: noqa: F401  (the imports below are the package's face, re-exported)
+
+from typing import TYPE_CHECKING
 
 from chinook_platform.lib import public_names
 
-_PUBLIC: dict[str, tuple[str, ...]] = {  # module: the names it gives the package
-    "store": ("LOADED_AT_COLUMN", "LakeBatch", "LakeStore", "parquet_schema", "s3_client", "s3_filesystem"),
-}
-__all__ = sorted(name for names in _PUBLIC.values() for name in names)
-__getattr__ = public_names(__name__, _PUBLIC)
+if TYPE_CHECKING:
+    from chinook_platform.lib.lake.store import (
+        LOADED_AT_COLUMN,
+        LakeBatch,
+        LakeStore,
+        parquet_schema,
+        s3_client,
+        s3_filesystem,
+    )
+else:
+    __all__, __getattr__ = public_names(__name__)

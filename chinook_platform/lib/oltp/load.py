@@ -253,7 +253,7 @@ def retry_awaiting_parent(engine: sa.Engine, table: Table) -> LoadResult | None:
         stage.write(block.good)
         stage.index()
         # Rows that no longer validate (the contract changed) or stay orphaned keep waiting in quarantine.
-        stage.discard(r.line_number for r in block.rejections)
+        stage.discard(r.line_number for r in block.rejections if r.line_number is not None)  # each a quarantine id
         stage.drop_orphans()
         superseded = stage.take_superseded({w.quarantine_id: w.load_id for w in waiting})
         bookkeeping.mark(conn, superseded, "superseded", result.load_id)

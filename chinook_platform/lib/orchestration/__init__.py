@@ -1,15 +1,20 @@
 """Orchestration: the Dagster instance the platform runs on (its home and dagster.yaml, the pooled SQLite event
-log, the PostgreSQL storage of a deployment), which assets a run's changes reach, and its child processes."""
+log, the PostgreSQL storage of a deployment), which assets a run's changes reach, and its child processes.
+
+Names load on first use (PEP 562, ``chinook_platform.lib``).
+"""
+# ruff: noqa: F401  (the imports below are the package's face, re-exported)
+
+from typing import TYPE_CHECKING
 
 from chinook_platform.lib import public_names
 
-_PUBLIC = {  # module: the names it gives the package
+if TYPE_CHECKING:
     # changed_assets() itself is imported from its module: the package attribute of that name is the module.
-    "changed_assets": ("INPUT_VERSION_TAG",),
-    "event_log": ("PooledSqliteEventLogStorage",),
-    "home": ("dagster_yaml", "ensure_dagster_home"),
-    "processes": ("alive", "signal_children", "stop_orphaned_dbt"),
-    "storage": ("ensure_database", "storage_url"),
-}
-__all__ = sorted(name for names in _PUBLIC.values() for name in names)
-__getattr__ = public_names(__name__, _PUBLIC)
+    from chinook_platform.lib.orchestration.changed_assets import INPUT_VERSION_TAG
+    from chinook_platform.lib.orchestration.event_log import PooledSqliteEventLogStorage
+    from chinook_platform.lib.orchestration.home import dagster_yaml, ensure_dagster_home
+    from chinook_platform.lib.orchestration.processes import alive, signal_children, stop_orphaned_dbt
+    from chinook_platform.lib.orchestration.storage import ensure_database, storage_url
+else:
+    __all__, __getattr__ = public_names(__name__)

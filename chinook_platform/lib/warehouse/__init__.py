@@ -1,23 +1,28 @@
 """Warehouse: the staging schema the lake's batches load into (one interface, a class per engine), the dbt
-models' tables as Dagster describes them, and the Redshift compile of the dbt project."""
+models' tables as Dagster describes them, and the Redshift compile of the dbt project.
+
+Names load on first use (PEP 562, ``chinook_platform.lib``).
+"""
+# ruff: noqa: F401  (the imports below are the package's face, re-exported)
+
+from typing import TYPE_CHECKING
 
 from chinook_platform.lib import public_names
 
-_PUBLIC = {  # module: the names it gives the package
-    "ddl": ("LEDGER", "column_type", "create_statements", "redshift_load_statements"),
-    "staging": (
-        "WAREHOUSE_POOL",
-        "DuckDBStaging",
-        "PostgresStaging",
-        "RedshiftStaging",
-        "StagingWarehouse",
-        "WarehouseLockedError",
-        "connect_duckdb",
-        "load_new_batches",
-        "staging_warehouse",
-    ),
-    "tables": ("describe_models",),
-    "redshift_compile": ("compile_for_redshift",),
-}
-__all__ = sorted(name for names in _PUBLIC.values() for name in names)
-__getattr__ = public_names(__name__, _PUBLIC)
+if TYPE_CHECKING:
+    from chinook_platform.lib.warehouse.ddl import LEDGER, column_type, create_statements, redshift_load_statements
+    from chinook_platform.lib.warehouse.redshift_compile import compile_for_redshift
+    from chinook_platform.lib.warehouse.staging import (
+        WAREHOUSE_POOL,
+        DuckDBStaging,
+        PostgresStaging,
+        RedshiftStaging,
+        StagingWarehouse,
+        WarehouseLockedError,
+        connect_duckdb,
+        load_new_batches,
+        staging_warehouse,
+    )
+    from chinook_platform.lib.warehouse.tables import describe_models
+else:
+    __all__, __getattr__ = public_names(__name__)
