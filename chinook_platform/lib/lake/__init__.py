@@ -1,4 +1,6 @@
-"""Lake: Parquet batches of each OLTP table's changed rows, in a folder or on S3, registered one entry a batch.
+"""Lake: Parquet batches of each OLTP table's changed rows, in a folder or on S3, registered one entry a batch
+(``store``), read from the OLTP database by one ``reader`` interface, a class per database in ``postgres`` and
+``sqlite``.
 
 Names load on first use (PEP 562, ``chinook_platform.lib``).
 """
@@ -9,13 +11,7 @@ from typing import TYPE_CHECKING
 from chinook_platform.lib import public_names
 
 if TYPE_CHECKING:
-    from chinook_platform.lib.lake.store import (
-        LOADED_AT_COLUMN,
-        LakeBatch,
-        LakeStore,
-        parquet_schema,
-        s3_client,
-        s3_filesystem,
-    )
+    from chinook_platform.lib.lake.reader import LOADED_AT_COLUMN
+    from chinook_platform.lib.lake.store import LakeBatch, LakeStore, parquet_schema, s3_client, s3_filesystem
 else:
     __all__, __getattr__ = public_names(__name__)

@@ -11,7 +11,8 @@ new watermark, so no batch is ever listed twice or lost. ``_manifest.json`` is a
 rewritten after each registration (and read, with them, for lakes written before the entries existed).
 
 Rows travel as Arrow batches from the database to Parquet, never as Python objects per value where it can be
-helped: PostgreSQL through its ADBC driver, SQLite through its own cursor straight into Arrow arrays.
+helped: read by one ``reader.OltpReader`` per database (``postgres``: its ADBC driver; ``sqlite``: its own cursor
+straight into Arrow arrays).
 """
 
 from __future__ import annotations
@@ -23,22 +24,23 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from chinook_platform.lib.contract import LOAD_ID_COLUMN, MONEY_PRECISION, MONEY_SCALE, Table
+from chinook_platform.lib.contract import LOAD_ID_COLUMN, Table
+from chinook_platform.lib.lake.postgres import PostgresReader
+from chinook_platform.lib.lake.reader import LOADED_AT_COLUMN, OltpReader
+from chinook_platform.lib.lake.sqlite import SqliteReader
 from chinook_platform.lib.landing import ARROW_TYPES
-from chinook_platform.lib.oltp import CONTRACT_TABLES, load_log
+from chinook_platform.lib.oltp import CONTRACT_TABLES
 
-LOADED_AT_COLUMN = "_loaded_at"
-EXTRACT_CHUNK_ROWS = 100_000
+READERS: dict[str, type[OltpReader]] = {"postgresql": PostgresReader, "sqlite": SqliteReader}  # by SQLAlchemy dialect
+EXTRACT_CHUNK_ROWS = 100_000  # rows per Arrow batch, read from the database and from a batch file
 MANIFEST = "_manifest.json"
 ENTRIES = "_batches"
 EXTRACT_ATTEMPTS = 20  # a lost registration means another runner made progress: this many is never reached
@@ -203,7 +205,8 @@ class LakeStore:
             self.fs.create_dir(self.path(table), recursive=True)
             schema = parquet_schema(table)
             with pq.ParquetWriter(self.path(table, name), schema, filesystem=self.fs, compression="zstd") as writer:
-                rows = _write_while_reading(writer, _changed_rows(conn, table, after, upto, schema))
+                changed = READERS[conn.dialect.name](conn).changed_rows(table, after, upto, schema, EXTRACT_CHUNK_ROWS)
+                rows = _write_while_reading(writer, changed)
         return LakeBatch(name, rows, after + 1, upto, datetime.now(UTC).isoformat(timespec="seconds"))
 
 
@@ -221,100 +224,3 @@ def _write_while_reading(writer: pq.ParquetWriter, batches: Iterator[pa.RecordBa
         if pending:
             pending.result()
     return rows
-
-
-def _changed_rows(
-    conn: sa.Connection, table: Table, after: int, upto: int, schema: pa.Schema
-) -> Iterator[pa.RecordBatch]:
-    """The changed rows as Arrow batches of at most about ``EXTRACT_CHUNK_ROWS`` rows, in the lake's schema."""
-    read = schema.remove(schema.get_field_index(LOADED_AT_COLUMN))  # the rest come from the table itself
-    sql = str(
-        _extract_query(table, after, upto).compile(
-            dialect=conn.dialect,
-            schema_translate_map={None: _schema_of(conn)},
-            render_schema_translate=True,
-            compile_kwargs={"literal_binds": True},
-        )
-    )
-    load_ids, load_times = _load_times(conn, after, upto)
-    batches = _sqlite_batches(conn, sql, read) if conn.dialect.name == "sqlite" else _adbc_batches(conn, sql)
-    for batch in batches:
-        columns = [_as_type(batch.column(i), field.type) for i, field in enumerate(read)]
-        loaded_at = pc.take(load_times, pc.index_in(columns[-1], value_set=load_ids))
-        if loaded_at.null_count:
-            raise ValueError(f"{table.name} rows name OLTP loads missing from load_log (loads {after + 1}-{upto})")
-        yield pa.RecordBatch.from_arrays([*columns, loaded_at], schema=schema)
-
-
-def _extract_query(table: Table, after: int, upto: int) -> sa.Select:
-    """The rows with ``after < _load_id <= upto``: the contract's columns and ``_load_id``.
-
-    In load order, then key order: the order of the ``_load_id`` index, so neither database sorts the rows.
-    """
-    target = CONTRACT_TABLES[table.name]
-    return (
-        sa.select(*(target.c[c.name] for c in table.columns), target.c[LOAD_ID_COLUMN])
-        .where(target.c[LOAD_ID_COLUMN] > after, target.c[LOAD_ID_COLUMN] <= upto)
-        .order_by(target.c[LOAD_ID_COLUMN], target.c[table.pk.name])
-    )
-
-
-def _load_times(conn: sa.Connection, after: int, upto: int) -> tuple[pa.Array, pa.Array]:
-    """The load ids in the range and when each ran: ``_loaded_at`` is looked up once per load, not per row."""
-    found = conn.execute(
-        sa.select(load_log.c.load_id, load_log.c.loaded_at).where(
-            load_log.c.load_id > after, load_log.c.load_id <= upto
-        )
-    ).all()
-    return pa.array([i for i, _ in found], pa.int64()), pa.array([t for _, t in found], pa.timestamp("us"))
-
-
-def _schema_of(conn: sa.Connection) -> str | None:
-    """Where the tables live: the PostgreSQL schema the engine's connections search (None on SQLite)."""
-    return conn.exec_driver_sql("select current_schema()").scalar() if conn.dialect.name == "postgresql" else None
-
-
-def _adbc_batches(conn: sa.Connection, sql: str) -> Iterator[pa.RecordBatch]:
-    """PostgreSQL through its ADBC driver: a binary COPY decoded straight into Arrow, in batches of ~16 MiB."""
-    import adbc_driver_postgresql.dbapi
-
-    uri = conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with adbc_driver_postgresql.dbapi.connect(uri) as arrow, arrow.cursor() as cursor:
-        cursor.execute(sql)
-        yield from cursor.fetch_record_batch()
-
-
-def _sqlite_batches(conn: sa.Connection, sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """SQLite through the connection's own ``sqlite3`` cursor, one batch per ``fetchmany``.
-
-    Not ADBC's SQLite driver: it links a second copy of SQLite, and two copies in one process break SQLite's
-    POSIX locking (its reads miss commits still in the WAL while this process holds another connection, and
-    closing it drops the other copy's locks). Not SQLAlchemy's result either: its per-row processing (and
-    ``yield_per`` buffering) made the extract ten times slower. Money arrives as integer cents and timestamps
-    as text; ``_as_type`` converts them.
-    """
-    # Rows as they come (tuples) convert to one struct array in C++, with no Python-level transpose.
-    row_type = pa.struct([pa.field(f.name, _SQLITE_TYPES.get(f.type, f.type)) for f in schema])
-    driver = conn.connection.driver_connection
-    assert driver is not None  # a checked-out connection has its driver's
-    cursor = driver.cursor()
-    try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(EXTRACT_CHUNK_ROWS):
-            yield pa.RecordBatch.from_struct_array(pa.array(rows, type=row_type))
-    finally:
-        cursor.close()
-
-
-_SQLITE_TYPES = {pa.decimal128(MONEY_PRECISION, MONEY_SCALE): pa.int64(), pa.timestamp("us"): pa.string()}
-_CENT = pa.scalar(Decimal(1).scaleb(-MONEY_SCALE), pa.decimal128(MONEY_SCALE + 1, MONEY_SCALE))
-
-
-def _as_type(values: pa.Array, target: pa.DataType) -> pa.Array:
-    """A column as the driver returned it, in the lake's type: exactly, or the extract fails."""
-    if isinstance(values.type, pa.BaseExtensionType):
-        values = values.storage  # PostgreSQL numeric arrives as its text, which casts to decimal exactly
-    if pa.types.is_decimal(target) and pa.types.is_integer(values.type):
-        # SQLite holds money as integer cents (oltp_schema.Money): scaled in decimal arithmetic, never a float.
-        values = pc.multiply(values.cast(pa.decimal128(19, 0)), _CENT)
-    return values.cast(target)  # checked: a value that does not fit raises instead of wrapping or rounding
