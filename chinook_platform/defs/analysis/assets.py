@@ -12,10 +12,10 @@ from typing import Any
 import dagster as dg
 
 from chinook_platform.defs.resources import ReportsResource, WarehouseResource
-from chinook_platform.defs.warehouse.assets import warehouse_dbt_models
 from chinook_platform.lib.analysis import (
     CHARTS,
     Chart,
+    analytics_models,
     chart_spec,
     copy_analytics_schema,
     dashboard_path,
@@ -109,7 +109,7 @@ def dashboard(
     return dg.MaterializeResult(metadata=metadata)
 
 
-ANALYTICS_TABLES = [k for k in warehouse_dbt_models.keys if not k.path[-1].startswith("stg_")]
+ANALYTICS_TABLES = [dg.AssetKey(["warehouse", model]) for model in analytics_models()]
 
 
 @dg.asset(

@@ -25,6 +25,6 @@ if TYPE_CHECKING:
         headline_report,
         read_kpi,
     )
-    from chinook_platform.lib.analysis.warehouse_copy import copy_analytics_schema
+    from chinook_platform.lib.analysis.warehouse_copy import analytics_models, copy_analytics_schema
 else:
     __all__, __getattr__ = public_names(__name__)

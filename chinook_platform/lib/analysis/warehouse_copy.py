@@ -9,9 +9,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
 from chinook_platform.lib.warehouse import connect_duckdb
 
 COPY_CATALOG = "analytics_copy"
+
+
+def analytics_models(project_dir: Path = WAREHOUSE_PROJECT_DIR) -> list[str]:
+    """The dbt models the copy is built from: every model of the project outside staging (``stg_*``), by name.
+
+    Read from the project's model files (dbt names a model after its file), not its manifest: the assets that
+    depend on them are defined before dbt has parsed the project.
+    """
+    names = {path.stem for path in (project_dir / "models").rglob("*.sql")}
+    return sorted(name for name in names if not name.startswith("stg_"))
 
 
 def copy_analytics_schema(warehouse_path: str, schema: str, target: Path) -> dict[str, int]:
