@@ -1,9 +1,6 @@
 """Lake: Parquet batches of each OLTP table's changed rows, in a folder or on S3, registered one entry a batch
 (``store``), read from the OLTP database by one ``reader`` interface, a class per database in ``postgres`` and
-``sqlite``.
-
-Names load on first use (PEP 562, ``chinook_platform.lib``).
-"""
+``sqlite``."""
 # ruff: noqa: F401  (the imports below are the package's face, re-exported)
 
 from typing import TYPE_CHECKING

@@ -1,8 +1,5 @@
 """Landing: the zone where raw CSV files arrive (a folder or an S3 prefix), the sensor's cursor over it, and how
-a landed file is read and validated as one contract table.
-
-Names load on first use (PEP 562, ``chinook_platform.lib``).
-"""
+a landed file is read and validated as one contract table."""
 # ruff: noqa: F401  (the imports below are the package's face, re-exported)
 
 from typing import TYPE_CHECKING

@@ -1,9 +1,6 @@
 """OLTP: the normalized database's schema (from the contract), its engine, the validated and idempotent load of
 landed files (``load``: one ``stage`` interface, a class per database in ``postgres`` and ``sqlite``, and the
-load log and quarantine in ``bookkeeping``), and what it holds (``status``).
-
-Names load on first use (PEP 562, ``chinook_platform.lib``).
-"""
+load log and quarantine in ``bookkeeping``), and what it holds (``status``)."""
 # ruff: noqa: F401  (the imports below are the package's face, re-exported)
 
 from typing import TYPE_CHECKING

@@ -1,8 +1,5 @@
 """Orchestration: the Dagster instance the platform runs on (its home and dagster.yaml, the pooled SQLite event
-log, the PostgreSQL storage of a deployment), which assets a run's changes reach, and its child processes.
-
-Names load on first use (PEP 562, ``chinook_platform.lib``).
-"""
+log, the PostgreSQL storage of a deployment), which assets a run's changes reach, and its child processes."""
 # ruff: noqa: F401  (the imports below are the package's face, re-exported)
 
 from typing import TYPE_CHECKING

@@ -1,8 +1,5 @@
 """Warehouse: the staging schema the lake's batches load into (one interface, a class per engine), the dbt
-models' tables as Dagster describes them, and the Redshift compile of the dbt project.
-
-Names load on first use (PEP 562, ``chinook_platform.lib``).
-"""
+models' tables as Dagster describes them, and the Redshift compile of the dbt project."""
 # ruff: noqa: F401  (the imports below are the package's face, re-exported)
 
 from typing import TYPE_CHECKING
