@@ -165,14 +165,14 @@ def prepare(name: str) -> Callable[[], int | dict]:
                     "--project-dir",
                     str(project),
                     "--profiles-dir",
-                    str(warehouse.dbt_profiles_dir()),  # the profile the Dagster asset hands dbt
+                    str(warehouse.write_dbt_profile()),  # the profile the Dagster asset hands dbt
                     "--target-path",
                     str(Path(os.environ["CHINOOK_HOME"]) / "dbt"),
                     *selection,
                 ],
                 check=True,
             )
-            with duckdb.connect(warehouse.duckdb_path, read_only=True) as con:
+            with duckdb.connect(str(warehouse.settings.duckdb_path), read_only=True) as con:
                 return con.execute("select count(*) from analytics.fct_invoice_line").fetchone()[0]
 
         return build

@@ -121,10 +121,11 @@ def _generate_next_days(out: Path, days: int, after: str, seed: int) -> None:
     from chinook_platform.lib import next_days
 
     if after == "oltp":
-        from chinook_platform.lib.environment import oltp_schema, oltp_url
+        from chinook_platform.lib.environment import settings
         from chinook_platform.lib.oltp import create_oltp_engine
 
-        engine = create_oltp_engine(oltp_url(), schema=oltp_schema())
+        chinook = settings()
+        engine = create_oltp_engine(chinook.oltp_url, schema=chinook.oltp_schema)
         existing = next_days.existing_sales_in_oltp(engine)
         engine.dispose()
     else:
@@ -141,7 +142,8 @@ def _s3_client():  # noqa: ANN202
 
     from chinook_platform.lib import environment
 
-    return boto3.client("s3", endpoint_url=environment.s3_endpoint_url() or None, region_name=environment.s3_region())
+    chinook = environment.settings()
+    return boto3.client("s3", endpoint_url=chinook.s3_endpoint_url or None, region_name=chinook.s3_region)
 
 
 def land_folder(source: Path, to: str | None) -> int:
@@ -151,7 +153,7 @@ def land_folder(source: Path, to: str | None) -> int:
     from chinook_platform.lib import environment
     from chinook_platform.lib.landing import classify, iter_csv_files, landing_zone_at
 
-    url = to or environment.landing_url()
+    url = to or environment.settings().landing_url
     zone = landing_zone_at(url, _s3_client() if url.startswith("s3://") else None)
     files = list(iter_csv_files(source))
     if not files:
@@ -225,11 +227,12 @@ def run(source: Path | None, select: str | None, everything: bool, fail_on: str,
 def summary() -> None:
     """Rows per OLTP table, open quarantine, files not loaded, and the headline KPIs."""
     from chinook_platform.lib.analysis import headline_report
-    from chinook_platform.lib.environment import oltp_schema, oltp_url
+    from chinook_platform.lib.environment import settings
     from chinook_platform.lib.oltp import create_oltp_engine
     from chinook_platform.lib.oltp import status as oltp_status
 
-    engine = create_oltp_engine(oltp_url(), schema=oltp_schema())
+    chinook = settings()
+    engine = create_oltp_engine(chinook.oltp_url, schema=chinook.oltp_schema)
     try:
         for line in [*oltp_status.summary_lines(engine), *headline_report()]:
             click.echo(line)
@@ -241,14 +244,15 @@ def _dbt(args: list[str]) -> int:
     """dbt on the warehouse project (``sql/warehouse``) with this home's profile, target folder and log."""
     import subprocess
 
-    from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, dbt_target_path, write_dbt_profile
+    from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, warehouse_settings
 
-    target = dbt_target_path()
+    settings = warehouse_settings()
+    target = settings.dbt_target_path
     target.mkdir(parents=True, exist_ok=True)
     environment = {
         **os.environ,
         "DBT_PROJECT_DIR": str(WAREHOUSE_PROJECT_DIR),
-        "DBT_PROFILES_DIR": str(write_dbt_profile()),
+        "DBT_PROFILES_DIR": str(settings.write_dbt_profile()),
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(target),
     }
@@ -269,12 +273,13 @@ def dbt(args: tuple[str, ...]) -> None:
 @cli.command()
 def docs() -> None:
     """Generate dbt's documentation site for the warehouse and say where it is."""
-    from chinook_platform.lib.environment import dbt_target_path
+    from chinook_platform.lib.environment import warehouse_settings
 
     status = _dbt(["docs", "generate", "--quiet"])
     if status:
         raise SystemExit(status)
-    click.echo(f"dbt docs: {dbt_target_path() / 'index.html'} (to browse it: chinook dbt docs serve --port 8081)")
+    site = warehouse_settings().dbt_target_path / "index.html"
+    click.echo(f"dbt docs: {site} (to browse it: chinook dbt docs serve --port 8081)")
 
 
 @cli.command()

@@ -320,7 +320,7 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
         _INSTANCE = instance
         for line in free_dead_runs(instance):
             print(line, file=out)
-        for pid in processes.stop_orphaned_dbt(environment.dbt_target_path()):
+        for pid in processes.stop_orphaned_dbt(environment.warehouse_settings().dbt_target_path):
             print(f"stopped dbt process {pid} left by a killed run", file=out)
         with _quiet(log, verbose):
             from chinook_platform.definitions import defs
@@ -442,7 +442,8 @@ def summarize(report: RunReport, success: bool, fail_on: str) -> tuple[list[str]
     from chinook_platform.lib.oltp import create_oltp_engine
 
     lines = ["", "summary"]
-    engine = create_oltp_engine(environment.oltp_url(), schema=environment.oltp_schema())
+    chinook = environment.settings()
+    engine = create_oltp_engine(chinook.oltp_url, schema=chinook.oltp_schema)
     with engine.connect() as conn:
         counts = {t.name: oltp_status.row_count(conn, t) for t in oltp_status.TABLES}
         open_counts = oltp_status.open_quarantine_counts(conn)
@@ -505,7 +506,7 @@ def _skipped_landed_files() -> list[tuple[str, str]]:
     """Files in the landing zone that belong to no contract table (the run skips them)."""
     from chinook_platform.lib.landing import files_by_table, landing_zone_at
 
-    url = environment.landing_url()
+    url = environment.settings().landing_url
     client = None
     if url.startswith("s3://"):
         from chinook_platform.cli import _s3_client

@@ -2,22 +2,14 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
-from chinook_platform.lib.environment import (
-    dbt_target_path,
-    default_lake_url,
-    default_landing_url,
-    default_oltp_url,
-    is_set,
-    warehouse_settings,
-    write_dbt_profile,
-)
+from chinook_platform.lib.environment import Settings, WarehouseSettings, settings, variable_of, warehouse_settings
 from chinook_platform.lib.lake.store import LakeStore, s3_client, s3_filesystem
 from chinook_platform.lib.landing.zone import LandingZone, landing_zone_at
 from chinook_platform.lib.oltp.database import create_oltp_engine
@@ -98,10 +90,12 @@ class ReportsResource(dg.ConfigurableResource):
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse dbt builds in: DuckDB by default, PostgreSQL or Amazon Redshift when configured.
 
-    Its settings and their defaults are ``environment.warehouse_settings()``'s; dbt gets the same through the
-    profile ``dbt_profiles_dir()`` writes, so the staging loader and dbt always point at one database.
+    Its fields are ``WarehouseSettings``'s (a test keeps the two in step), each a ``dg.EnvVar`` when its variable is
+    set; dbt gets the same values through the profile ``write_dbt_profile`` renders, so the staging loader and dbt
+    always point at one database.
     """
 
+    home: str
     target: str
     duckdb_path: str
     duckdb_memory_limit: str
@@ -120,42 +114,48 @@ class WarehouseResource(dg.ConfigurableResource):
     redshift_iam_role: str
     staging_schema: str
     analytics_schema: str
-    dbt_target_path: str  # dbt's artifacts and log for this home ($CHINOOK_HOME/dbt/target)
 
-    def _values(self) -> dict[str, str]:
-        return {field: str(getattr(self, field)) for field in warehouse_settings()}
+    @cached_property
+    def settings(self) -> WarehouseSettings:
+        """This run's values, validated as the settings are."""
+        return warehouse_settings(**{field: getattr(self, field) for field in WarehouseSettings.model_fields})
 
-    def dbt_profiles_dir(self) -> Path:
-        """dbt's profile for these settings, written beside the target folder; returns dbt's ``--profiles-dir``."""
-        return write_dbt_profile(self._values(), Path(self.dbt_target_path).parent)
+    def write_dbt_profile(self) -> Path:
+        """dbt's profile for these settings, written where dbt reads it (``settings.dbt_dir``)."""
+        return self.settings.write_dbt_profile()
 
     def staging(self) -> StagingWarehouse:
-        return staging_warehouse(self._values())
+        return staging_warehouse(self.settings)
 
 
-def _from_env(variable: str, default: str) -> str | dg.EnvVar:
-    """``dg.EnvVar`` when the variable is set (resolved at run time, never stored), else the default."""
-    return dg.EnvVar(variable) if is_set(variable) else default
+def _from(model: Settings | WarehouseSettings, field: str) -> str | dg.EnvVar:
+    """The setting as a resource field: ``dg.EnvVar`` when its variable is set (resolved at run time, never shown
+    in the UI or stored), else its default."""
+    if field in model.model_fields_set:
+        return dg.EnvVar(variable_of(type(model), field))
+    value = getattr(model, field)
+    if value is None:
+        return ""
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
+def warehouse_target() -> str | dg.EnvVar:
+    """The dbt target (``duckdb``, ``postgres`` or ``redshift``), for the dbt resource's ``target``."""
+    return _from(settings().warehouse, "target")
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     # Hook: credentials given as Secrets Manager ARNs become the settings below, in this process only.
     export_secret_settings()
-    s3_settings = {
-        "s3_endpoint_url": _from_env("CHINOOK_S3_ENDPOINT_URL", ""),
-        "s3_region": _from_env("AWS_REGION", "us-east-1"),
-    }
+    chinook = settings()
+    s3_settings = {field: _from(chinook, field) for field in ("s3_endpoint_url", "s3_region")}
     return {
-        "oltp": OltpDatabase(
-            url=_from_env("CHINOOK_OLTP_URL", default_oltp_url()),
-            db_schema=_from_env("CHINOOK_OLTP_SCHEMA", ""),
-        ),
-        "landing_zone": LandingZoneResource(url=_from_env("CHINOOK_LANDING_URL", default_landing_url()), **s3_settings),
-        "lake": LakeResource(url=_from_env("CHINOOK_LAKE_URL", default_lake_url()), **s3_settings),
-        "reports": ReportsResource(url=_from_env("CHINOOK_REPORTS_URL", ""), **s3_settings),
+        "oltp": OltpDatabase(url=_from(chinook, "oltp_url"), db_schema=_from(chinook, "oltp_schema")),
+        "landing_zone": LandingZoneResource(url=_from(chinook, "landing_url"), **s3_settings),
+        "lake": LakeResource(url=_from(chinook, "lake_url"), **s3_settings),
+        "reports": ReportsResource(url=_from(chinook, "reports_url"), **s3_settings),
         "warehouse": WarehouseResource(
-            **{field: _from_env(variable, default) for field, (variable, default) in warehouse_settings().items()},
-            dbt_target_path=str(dbt_target_path()),
+            **{field: _from(chinook.warehouse, field) for field in WarehouseSettings.model_fields}
         ),
     }
 

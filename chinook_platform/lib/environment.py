@@ -1,36 +1,31 @@
-"""Where state lives and which engines are used: the one module that reads the environment.
+"""Where state lives and which engines are used: the platform's settings, the one place that reads the environment.
 
-Every setting has an embedded default (folders and SQLite/DuckDB files under ``CHINOOK_HOME``), and an
-environment variable that switches it to a server or the cloud. See ``.env.example``.
+``Settings`` (and its ``warehouse``, a ``WarehouseSettings``) is built from the environment by pydantic-settings:
+each field names its variable and its embedded default (folders and SQLite/DuckDB files under ``CHINOOK_HOME``); an
+unset or empty variable means the default. The Dagster resources and dbt's profile are made from it.
+See ``.env.example``, which a test keeps in step with the fields.
 """
 
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HOME_VARIABLE = "CHINOOK_HOME"
+WAREHOUSE_PROJECT_DIR = Path(__file__).resolve().parents[2] / "sql" / "warehouse"
+DBT_PROFILE = "chinook_warehouse"  # dbt_project.yml's `profile:`
+PROFILE_GENERATED = (
+    "# Written by chinook_platform from the warehouse settings (lib/environment.py) for each dbt command."
+)
 
 
-def chinook_home() -> Path:
-    """The folder for all local state (``.chinook`` in the working directory unless ``CHINOOK_HOME``)."""
-    return Path(os.environ.get(HOME_VARIABLE, ".chinook")).resolve()
-
-
-def default_landing_url() -> str:
-    return str(chinook_home() / "landing")
-
-
-def default_lake_url() -> str:
-    return str(chinook_home() / "lake")
-
-
-def default_oltp_url() -> str:
-    return f"sqlite:///{chinook_home() / 'oltp.sqlite'}"
-
-
-def default_warehouse_path() -> str:
-    return str(chinook_home() / "warehouse.duckdb")
+class SettingsError(ValueError):
+    """A variable holds a value its setting cannot take; the message names the variable, the value and why."""
 
 
 def default_duckdb_memory_limit() -> str:
@@ -40,161 +35,175 @@ def default_duckdb_memory_limit() -> str:
     return f"{max(512, physical // 4 // 2**20)}MB"  # at scale 1000, 256 MB runs out (dbt: 2 x 2 threads)
 
 
-def default_threads() -> str:
+def default_threads() -> int:
     """One per core (at least two: dbt's model threads wait on the database more than they compute)."""
-    return str(max(2, os.cpu_count() or 2))
+    return max(2, os.cpu_count() or 2)
 
 
-def oltp_url() -> str:
-    return os.environ.get("CHINOOK_OLTP_URL") or default_oltp_url()
+def _setting(variable: str, default: Any = None, **field: Any) -> Any:
+    """A field read from ``variable`` (also settable by its own name, as the resources do)."""
+    if "default_factory" not in field:
+        field["default"] = default
+    return Field(validation_alias=variable, **field)
 
 
-def oltp_schema() -> str | None:
-    return os.environ.get("CHINOOK_OLTP_SCHEMA") or None
+# The home folder: every embedded default lives under it.
+Home = Annotated[Path, AfterValidator(lambda path: path.resolve())]
+_CONFIG = SettingsConfigDict(env_ignore_empty=True, validate_by_name=True, frozen=True, extra="ignore")
 
 
-def landing_url() -> str:
-    return os.environ.get("CHINOOK_LANDING_URL") or default_landing_url()
+class WarehouseSettings(BaseSettings):
+    """The warehouse dbt builds in (DuckDB by default, PostgreSQL or Amazon Redshift) and its staging tables."""
 
+    model_config = _CONFIG
 
-def lake_url() -> str:
-    return os.environ.get("CHINOOK_LAKE_URL") or default_lake_url()
+    home: Home = _setting(HOME_VARIABLE, Path(".chinook"))
+    target: Literal["duckdb", "postgres", "redshift"] = _setting("CHINOOK_WAREHOUSE_TARGET", "duckdb")
+    duckdb_path: Path = _setting(
+        "CHINOOK_WAREHOUSE_DUCKDB_PATH", default_factory=lambda s: s["home"] / "warehouse.duckdb"
+    )
+    duckdb_memory_limit: str = _setting(
+        "CHINOOK_WAREHOUSE_DUCKDB_MEMORY_LIMIT", default_factory=default_duckdb_memory_limit
+    )
+    duckdb_threads: int = _setting("CHINOOK_WAREHOUSE_DUCKDB_THREADS", default_factory=default_threads)
+    dbt_threads: int = _setting("CHINOOK_DBT_THREADS", default_factory=default_threads)
+    pg_host: str = _setting("CHINOOK_WAREHOUSE_PG_HOST", "127.0.0.1")
+    pg_port: int = _setting("CHINOOK_WAREHOUSE_PG_PORT", 5432)
+    pg_user: str = _setting("CHINOOK_WAREHOUSE_PG_USER", "postgres")
+    pg_password: SecretStr = _setting("CHINOOK_WAREHOUSE_PG_PASSWORD", SecretStr(""))
+    pg_dbname: str = _setting("CHINOOK_WAREHOUSE_PG_DBNAME", "postgres")
+    redshift_host: str = _setting("CHINOOK_REDSHIFT_HOST", "")
+    redshift_port: int = _setting("CHINOOK_REDSHIFT_PORT", 5439)
+    redshift_user: str = _setting("CHINOOK_REDSHIFT_USER", "")
+    redshift_password: SecretStr = _setting("CHINOOK_REDSHIFT_PASSWORD", SecretStr(""))
+    redshift_dbname: str = _setting("CHINOOK_REDSHIFT_DBNAME", "dev")
+    redshift_iam_role: str = _setting("CHINOOK_REDSHIFT_IAM_ROLE", "")
+    staging_schema: str = _setting("CHINOOK_STAGING_SCHEMA", "staging")
+    analytics_schema: str = _setting("CHINOOK_WAREHOUSE_SCHEMA", "analytics")
 
+    @property
+    def dbt_dir(self) -> Path:
+        """dbt's profile (``profiles.yml``) and its target folder, per home."""
+        return self.home / "dbt"
 
-def s3_endpoint_url() -> str:
-    """An S3-compatible server's endpoint (MinIO, LocalStack, moto); empty means AWS."""
-    return os.environ.get("CHINOOK_S3_ENDPOINT_URL", "")
+    @property
+    def dbt_target_path(self) -> Path:
+        """dbt's artifacts (manifest, partial-parse state, run results) and its log."""
+        return self.dbt_dir / "target"
 
+    def dbt_profile(self) -> str:
+        """dbt's ``profiles.yml`` for these settings: every value written out, the DuckDB path absolute, except the
+        passwords, which dbt reads from their own variables.
 
-def s3_region() -> str:
-    return os.environ.get("AWS_REGION") or "us-east-1"
+        The platform hands dbt its settings this way, not through ``os.environ``; dbt hashes the profile into its
+        partial-parse state, so the manifest's parse and every build in a home read the same file.
+        """
+        import yaml
 
+        def password(field: str) -> str:  # dbt reads it from its variable; never written out
+            return "{{ env_var('" + variable_of(type(self), field) + "', '') }}"
 
-def s3_configured() -> bool:
-    """True when the landing zone or the lake is an S3 prefix (only then is an S3 client needed)."""
-    return landing_url().startswith("s3://") or lake_url().startswith("s3://")
-
-
-def warehouse_settings() -> dict[str, tuple[str, str]]:
-    """Each warehouse setting, the environment variable that overrides it (dbt's profiles.yml reads the same
-    variables), and its default."""
-    return {
-        "target": ("CHINOOK_WAREHOUSE_TARGET", "duckdb"),
-        "duckdb_path": ("CHINOOK_WAREHOUSE_DUCKDB_PATH", default_warehouse_path()),
-        "duckdb_memory_limit": ("CHINOOK_WAREHOUSE_DUCKDB_MEMORY_LIMIT", default_duckdb_memory_limit()),
-        "duckdb_threads": ("CHINOOK_WAREHOUSE_DUCKDB_THREADS", default_threads()),
-        "dbt_threads": ("CHINOOK_DBT_THREADS", default_threads()),
-        "pg_host": ("CHINOOK_WAREHOUSE_PG_HOST", "127.0.0.1"),
-        "pg_port": ("CHINOOK_WAREHOUSE_PG_PORT", "5432"),
-        "pg_user": ("CHINOOK_WAREHOUSE_PG_USER", "postgres"),
-        "pg_password": ("CHINOOK_WAREHOUSE_PG_PASSWORD", ""),
-        "pg_dbname": ("CHINOOK_WAREHOUSE_PG_DBNAME", "postgres"),
-        "redshift_host": ("CHINOOK_REDSHIFT_HOST", ""),
-        "redshift_port": ("CHINOOK_REDSHIFT_PORT", "5439"),
-        "redshift_user": ("CHINOOK_REDSHIFT_USER", ""),
-        "redshift_password": ("CHINOOK_REDSHIFT_PASSWORD", ""),
-        "redshift_dbname": ("CHINOOK_REDSHIFT_DBNAME", "dev"),
-        "redshift_iam_role": ("CHINOOK_REDSHIFT_IAM_ROLE", ""),
-        "staging_schema": ("CHINOOK_STAGING_SCHEMA", "staging"),
-        "analytics_schema": ("CHINOOK_WAREHOUSE_SCHEMA", "analytics"),
-    }
-
-
-def warehouse_values() -> dict[str, str]:
-    """Each warehouse setting's value: its variable's, or the default."""
-    return {field: os.environ.get(variable) or default for field, (variable, default) in warehouse_settings().items()}
-
-
-DBT_PROFILE = "chinook_warehouse"  # dbt_project.yml's `profile:`
-PROFILE_GENERATED = (
-    "# Written by chinook_platform from the warehouse settings (lib/environment.py) for each dbt command."
-)
-PASSWORDS = ("pg_password", "redshift_password")  # read by dbt from their variables, never written to the profile
-
-
-def dbt_profile(values: dict[str, str] | None = None) -> str:
-    """dbt's ``profiles.yml`` for resolved warehouse settings (default: the environment's): every value written
-    out, the DuckDB path absolute, except the passwords, which dbt reads from their own variables.
-
-    The platform hands dbt its settings this way, not through ``os.environ``; dbt hashes the profile into its
-    partial-parse state, so the manifest's parse and every build in a home read the same file.
-    """
-    import yaml
-
-    settings = warehouse_settings()
-    values = values or warehouse_values()
-
-    def number(field: str) -> int:
-        try:
-            return int(values[field])
-        except ValueError:
-            raise ValueError(f"{settings[field][0]}={values[field]!r} is not a whole number") from None
-
-    def password(field: str) -> str:
-        return "{{ env_var('" + settings[field][0] + "', '') }}"  # dbt reads it; never written out
-
-    server = {"schema": values["analytics_schema"], "threads": number("dbt_threads")}
-    outputs = {
-        "duckdb": {
-            "type": "duckdb",
-            "path": str(Path(values["duckdb_path"]).resolve()),
-            **server,
-            "settings": {
-                "preserve_insertion_order": False,
-                "memory_limit": values["duckdb_memory_limit"],
-                "threads": number("duckdb_threads"),
+        server = {"schema": self.analytics_schema, "threads": self.dbt_threads}
+        duckdb_settings = {
+            "preserve_insertion_order": False,
+            "memory_limit": self.duckdb_memory_limit,
+            "threads": self.duckdb_threads,
+        }
+        outputs = {
+            "duckdb": {
+                "type": "duckdb",
+                "path": str(self.duckdb_path.resolve()),
+                **server,
+                "settings": duckdb_settings,
             },
-        },
-        "postgres": {
-            "type": "postgres",
-            "host": values["pg_host"],
-            "port": number("pg_port"),
-            "user": values["pg_user"],
-            "password": password("pg_password"),
-            "dbname": values["pg_dbname"],
-            **server,
-        },
-        "redshift": {
-            "type": "redshift",
-            "host": values["redshift_host"],
-            "port": number("redshift_port"),
-            "user": values["redshift_user"],
-            "password": password("redshift_password"),
-            "dbname": values["redshift_dbname"],
-            **server,
-            "threads": 4,  # a remote warehouse: dbt's threads wait on its queries, not on this machine's cores
-        },
-    }
-    profile = {DBT_PROFILE: {"target": values["target"], "outputs": outputs}}
-    return f"{PROFILE_GENERATED}\n{yaml.safe_dump(profile, sort_keys=False)}"
+            "postgres": {
+                "type": "postgres",
+                **{"host": self.pg_host, "port": self.pg_port, "user": self.pg_user},
+                **{"password": password("pg_password"), "dbname": self.pg_dbname},
+                **server,
+            },
+            "redshift": {
+                "type": "redshift",
+                **{"host": self.redshift_host, "port": self.redshift_port, "user": self.redshift_user},
+                **{"password": password("redshift_password"), "dbname": self.redshift_dbname},
+                **server,
+                "threads": 4,  # a remote warehouse: dbt's threads wait on its queries, not on this machine's cores
+            },
+        }
+        profile = {DBT_PROFILE: {"target": self.target, "outputs": outputs}}
+        return f"{PROFILE_GENERATED}\n{yaml.safe_dump(profile, sort_keys=False)}"
+
+    def write_dbt_profile(self, folder: Path | None = None) -> Path:
+        """``dbt_profile()`` written to ``folder/profiles.yml`` (default: ``dbt_dir``); returns the folder, dbt's
+        ``--profiles-dir``."""
+        folder = folder or self.dbt_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        write_generated(folder / "profiles.yml", self.dbt_profile())
+        return folder
 
 
-def write_generated(path: Path, text: str) -> None:
-    """A file the platform generates (dbt's profile, Dagster's dagster.yaml), written when its text differs and
-    atomically: the processes of a home (a run, the daemon, the webserver) read and write it at the same time."""
-    if not path.exists() or path.read_text() != text:
-        partial = path.with_name(f".{path.name}.{os.getpid()}")
-        partial.write_text(text)
-        partial.replace(path)
+class Settings(BaseSettings):
+    """Every setting of the platform: the home folder, the landing zone, the OLTP database, the lake, S3, reports,
+    and the warehouse (``warehouse``)."""
+
+    model_config = _CONFIG
+
+    home: Home = _setting(HOME_VARIABLE, Path(".chinook"))
+    landing_url: str = _setting("CHINOOK_LANDING_URL", default_factory=lambda s: str(s["home"] / "landing"))
+    oltp_url: str = _setting("CHINOOK_OLTP_URL", default_factory=lambda s: f"sqlite:///{s['home'] / 'oltp.sqlite'}")
+    oltp_schema: str | None = _setting("CHINOOK_OLTP_SCHEMA", None)  # None: the database's default (public)
+    lake_url: str = _setting("CHINOOK_LAKE_URL", default_factory=lambda s: str(s["home"] / "lake"))
+    s3_endpoint_url: str = _setting("CHINOOK_S3_ENDPOINT_URL", "")  # MinIO, LocalStack, moto; empty means AWS
+    s3_region: str = _setting("AWS_REGION", "us-east-1")
+    reports_url: str = _setting("CHINOOK_REPORTS_URL", "")  # an s3:// prefix the dashboard is also published to
+
+    @cached_property
+    def warehouse(self) -> WarehouseSettings:
+        return _validated(WarehouseSettings)
+
+    @property
+    def s3_configured(self) -> bool:
+        """True when the landing zone or the lake is an S3 prefix (only then is an S3 client needed)."""
+        return self.landing_url.startswith("s3://") or self.lake_url.startswith("s3://")
 
 
-def dbt_profiles_dir() -> Path:
-    """The folder of the home's dbt profile, beside dbt's target folder."""
-    return chinook_home() / "dbt"
+def _validated(model: type[BaseSettings], **values: Any) -> Any:
+    try:
+        return model(**values)
+    except ValidationError as error:
+        problems = [
+            f"{problem['loc'][0]}={problem['input']!r}: {problem['msg']}"
+            for problem in error.errors(include_url=False)
+            if problem["type"] != "default_factory_not_called"  # a default that needed the invalid one
+        ]
+        raise SettingsError(f"invalid setting: {'; '.join(problems)}") from None
 
 
-def write_dbt_profile(values: dict[str, str] | None = None, folder: Path | None = None) -> Path:
-    """``dbt_profile()`` written to ``folder/profiles.yml`` (default: the home's); returns the folder, dbt's
-    ``--profiles-dir``."""
-    folder = folder or dbt_profiles_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    write_generated(folder / "profiles.yml", dbt_profile(values))
-    return folder
+def settings() -> Settings:
+    """The settings as the environment gives them now (cheap: build one per command or run and pass it on)."""
+    return _validated(Settings)
 
 
-def dbt_target_path() -> Path:
-    """dbt's artifacts (manifest, partial-parse state, run results) and its log, per ``CHINOOK_HOME``."""
-    return chinook_home() / "dbt" / "target"
+def warehouse_settings(**values: Any) -> WarehouseSettings:
+    """The warehouse settings: ``values`` (by field name, as a resource holds them) over the environment's."""
+    return _validated(WarehouseSettings, **values)
+
+
+def variable_of(model: type[BaseSettings], field: str) -> str:
+    """The environment variable a setting is read from."""
+    alias = model.model_fields[field].validation_alias
+    assert isinstance(alias, str)
+    return alias
+
+
+def variables() -> set[str]:
+    """Every variable the settings read."""
+    return {variable_of(model, field) for model in (Settings, WarehouseSettings) for field in model.model_fields}
+
+
+def chinook_home() -> Path:
+    """The folder for all local state (``.chinook`` in the working directory unless ``CHINOOK_HOME``)."""
+    return settings().home
 
 
 def reports_dir() -> Path:
@@ -207,23 +216,24 @@ def analytics_copy_path() -> Path:
     return reports_dir() / "warehouse_copy.duckdb"  # not analytics.duckdb: its catalog would shadow the schema
 
 
-def is_set(variable: str) -> bool:
-    """True when the variable is set to a non-empty value (an empty value means: use the default)."""
-    return bool(os.environ.get(variable))
-
-
 def oltp_kind() -> str:
     """The OLTP engine's kind tag for the Dagster UI (``postgres`` or ``sqlite``)."""
-    return "postgres" if os.environ.get("CHINOOK_OLTP_URL", "").startswith("postgres") else "sqlite"
+    return "postgres" if settings().oltp_url.startswith("postgres") else "sqlite"
 
 
 def warehouse_kind() -> str:
     """The warehouse engine's kind tag for the Dagster UI (``duckdb``, ``postgres`` or ``redshift``)."""
-    return os.environ.get("CHINOOK_WAREHOUSE_TARGET") or "duckdb"
+    return warehouse_settings().target
 
 
 def lake_kind() -> str:
-    return "s3" if os.environ.get("CHINOOK_LAKE_URL", "").startswith("s3://") else "parquet"
+    return "s3" if settings().lake_url.startswith("s3://") else "parquet"
 
 
-WAREHOUSE_PROJECT_DIR = Path(__file__).resolve().parents[2] / "sql" / "warehouse"
+def write_generated(path: Path, text: str) -> None:
+    """A file the platform generates (dbt's profile, Dagster's dagster.yaml), written when its text differs and
+    atomically: the processes of a home (a run, the daemon, the webserver) read and write it at the same time."""
+    if not path.exists() or path.read_text() != text:
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(text)
+        partial.replace(path)

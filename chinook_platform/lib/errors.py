@@ -35,12 +35,12 @@ def _refused(message: str) -> bool:
 def explain(cls_name: str, message: str) -> str | None:
     """Cause and fix of one error, or None when it is not one the user can fix."""
     first_line = message.strip().splitlines()[0] if message.strip() else cls_name
-    if cls_name == "Unavailable":  # chinook_platform.lib.preflight's own, already explained
+    if cls_name in ("Unavailable", "SettingsError"):  # preflight's and the settings' own, already explained
         return message
     if cls_name in ("NoCredentialsError", "PartialCredentialsError") or "Unable to locate credentials" in message:
         return NO_AWS_CREDENTIALS
     if cls_name == "EndpointConnectionError" or "Could not connect to the endpoint URL" in message:
-        endpoint = environment.s3_endpoint_url() or "AWS"
+        endpoint = environment.settings().s3_endpoint_url or "AWS"
         return f"cannot reach S3 at {endpoint}: start the server or fix CHINOOK_S3_ENDPOINT_URL ({first_line})"
     if "Could not set lock on file" in message or "Conflicting lock" in message:
         holder = re.search(r"\(PID (\d+)\)", message)

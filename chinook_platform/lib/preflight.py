@@ -5,8 +5,6 @@ A missing server or credential then costs a second and one line naming the cause
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 
 from chinook_platform.lib import environment
@@ -24,9 +22,10 @@ def _explained(what: str, error: Exception) -> Unavailable:
 def check_oltp() -> None:
     from chinook_platform.lib.oltp import create_oltp_engine
 
-    url = environment.oltp_url()
+    chinook = environment.settings()
+    url = chinook.oltp_url
     try:
-        engine = create_oltp_engine(url, schema=environment.oltp_schema())
+        engine = create_oltp_engine(url, schema=chinook.oltp_schema)
         with engine.connect():
             pass
         engine.dispose()
@@ -35,7 +34,7 @@ def check_oltp() -> None:
 
 
 def check_s3_credentials() -> None:
-    if not environment.s3_configured():
+    if not environment.settings().s3_configured:
         return
     import boto3
 
@@ -44,9 +43,9 @@ def check_s3_credentials() -> None:
 
 
 def check_warehouse() -> None:
-    settings = environment.warehouse_values()
-    if settings["target"] == "duckdb":
-        path = Path(settings["duckdb_path"])
+    settings = environment.warehouse_settings()
+    if settings.target == "duckdb":
+        path = settings.duckdb_path
         if not path.exists():
             return
         import duckdb
@@ -55,14 +54,14 @@ def check_warehouse() -> None:
             duckdb.connect(str(path)).close()
         except Exception as error:
             raise _explained("warehouse", error) from error
-    elif settings["target"] == "postgres":
+    elif settings.target == "postgres":
         url = sa.URL.create(
             "postgresql+psycopg",
-            username=settings["pg_user"] or None,
-            password=settings["pg_password"] or None,
-            host=settings["pg_host"],
-            port=int(settings["pg_port"]),
-            database=settings["pg_dbname"],
+            username=settings.pg_user or None,
+            password=settings.pg_password.get_secret_value() or None,
+            host=settings.pg_host,
+            port=settings.pg_port,
+            database=settings.pg_dbname,
         )
         engine = sa.create_engine(url, connect_args={"connect_timeout": 10})
         try:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chinook_platform.lib.environment import default_duckdb_memory_limit, warehouse_values
+from chinook_platform.lib.environment import default_duckdb_memory_limit, warehouse_settings
 from chinook_platform.lib.warehouse import staging_warehouse
 
 CHINOOK = Path(sys.executable).with_name("chinook")
@@ -30,7 +30,7 @@ def test_the_limits_set_reach_dbt_and_the_staging_connection(tmp_path, monkeypat
     env |= {"CHINOOK_WAREHOUSE_DUCKDB_MEMORY_LIMIT": "300MB", "CHINOOK_WAREHOUSE_DUCKDB_THREADS": "3"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    [[staging_limit, staging_threads]] = staging_warehouse(warehouse_values()).query(SETTINGS)
+    [[staging_limit, staging_threads]] = staging_warehouse(warehouse_settings()).query(SETTINGS)
     assert dbt_sees(env) == {"memory_limit": staging_limit, "threads": staging_threads}
     assert staging_threads == 3 and staging_limit == "286.1 MiB"  # DuckDB reports 300 MB in MiB
 
@@ -45,7 +45,7 @@ def test_by_default_duckdb_gets_a_quarter_of_the_machine(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     physical_mib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
     assert int(default_duckdb_memory_limit().removesuffix("MB")) == max(512, int(physical_mib // 4))
-    [[limit, threads]] = staging_warehouse(warehouse_values()).query(SETTINGS)
+    [[limit, threads]] = staging_warehouse(warehouse_settings()).query(SETTINGS)
     value, unit = limit.split()
     assert abs(float(value) * {"MiB": 1, "GiB": 1024}[unit] - physical_mib / 4 * 1e6 / 2**20) < physical_mib * 0.01
     assert threads == max(2, os.cpu_count() or 2)

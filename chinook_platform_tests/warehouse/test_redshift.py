@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlglot
 
 from chinook_platform.defs.resources import WarehouseResource
-from chinook_platform.lib.environment import warehouse_values
+from chinook_platform.lib.environment import warehouse_settings
 from chinook_platform.lib.warehouse import RedshiftStaging
 
 MODELS = Path("compiled") / "chinook_warehouse" / "models"
@@ -29,7 +29,8 @@ def redshift_warehouse(host: str, port: str) -> WarehouseResource:
         "redshift_iam_role": "arn:aws:iam::123456789012:role/chinook-redshift-copy",
     }
     # The settings' defaults, then Redshift's own.
-    return WarehouseResource(**{**warehouse_values(), **redshift, "dbt_target_path": "unused"})
+    defaults = warehouse_settings().model_dump()
+    return WarehouseResource(**{field: str(value) for field, value in defaults.items()} | redshift)
 
 
 def test_the_redshift_staging_resource_builds_an_engine_on_the_redshift_dialect():

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from chinook_platform.lib.environment import dbt_target_path
+from chinook_platform.lib.environment import warehouse_settings
 from chinook_platform_tests.conftest import SAMPLE_DATA
 
 
@@ -232,7 +232,7 @@ def test_dimensions_cover_every_fact(sample_warehouse):
 def test_the_dbt_unit_tests_run_in_the_build_and_pass(sample_warehouse):
     """dbt build runs the project's unit tests (models/marts/_marts__unit_tests.yml) before their models, on
     DuckDB and PostgreSQL alike: a failing one fails the build, and none is left out by the selection."""
-    target = dbt_target_path()
+    target = warehouse_settings().dbt_target_path
     declared = json.loads((target / "manifest.json").read_text())["unit_tests"]
     results = json.loads((target / "run_results.json").read_text())["results"]
     ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
@@ -242,7 +242,7 @@ def test_the_dbt_unit_tests_run_in_the_build_and_pass(sample_warehouse):
 
 def test_a_build_hands_dbt_its_settings_without_touching_the_process_environment(sample_warehouse):
     assert sample_warehouse.environment_changes == set()
-    profile = (dbt_target_path().parent / "profiles.yml").read_text()
+    profile = (warehouse_settings().dbt_dir / "profiles.yml").read_text()
     schema = os.environ.get("CHINOOK_WAREHOUSE_SCHEMA", "analytics")
     assert f"schema: {schema}" in profile  # dbt's settings, written to the home's profile
 

@@ -7,15 +7,14 @@ dbt sources are the staging tables, mapped to the ``["staging", <table>]`` asset
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from chinook_platform.defs.resources import WarehouseResource
+from chinook_platform.defs.resources import WarehouseResource, warehouse_target
 from chinook_platform.defs.warehouse.project import DBT_EXECUTABLE, warehouse_dbt_project
-from chinook_platform.lib.environment import warehouse_kind
+from chinook_platform.lib.environment import warehouse_kind, warehouse_settings
 from chinook_platform.lib.warehouse import WAREHOUSE_POOL
 from chinook_platform.lib.warehouse.tables import describe_models
 
@@ -74,23 +73,25 @@ def warehouse_dbt_models(
     """``dbt build`` of the selected models: staging views, dimensions, incremental facts and marts."""
     staging = warehouse.staging()
     staging.wait_until_writable()  # a reader's brief hold on the DuckDB file would fail dbt's connection
-    # dbt reads this run's warehouse settings (its target included) from the profile they render.
-    profiles_dir = ["--profiles-dir", str(warehouse.dbt_profiles_dir())]
+    # dbt reads this run's warehouse settings from the profile they render, in the folder the dbt resource names.
+    warehouse.write_dbt_profile()
     # One target folder per home, not one per invocation: dbt finds its own partial-parse state there next run.
-    events = dbt.cli(["build", *profiles_dir], context=context, target_path=Path(warehouse.dbt_target_path)).stream()
+    events = dbt.cli(["build"], context=context, target_path=warehouse.settings.dbt_target_path).stream()
     descriptions = {key.path[-1]: _column_descriptions(spec) for key, spec in context.assets_def.specs_by_key.items()}
     # Row counts, column types and previews come from our own queries (describe_models), not dagster-dbt's
     # fetch_row_counts()/fetch_column_metadata(), which would open a dbt adapter in this process. A model's are
     # read as soon as dbt reports it built, and its event passes on at once, except on DuckDB: dbt's process holds
     # the file's write lock until it exits, so there the events wait for the whole build.
-    batches = [list(events)] if warehouse.target == "duckdb" else ([event] for event in events)
+    batches = [list(events)] if warehouse.settings.target == "duckdb" else ([event] for event in events)
     for batch in batches:
         models = {
             e.output_name: context.asset_key_for_output(e.output_name).path[-1]
             for e in batch
             if isinstance(e, dg.Output)
         }
-        described = describe_models(staging, warehouse.analytics_schema, sorted(set(models.values())), descriptions)
+        described = describe_models(
+            staging, warehouse.settings.analytics_schema, sorted(set(models.values())), descriptions
+        )
         for event in batch:
             if isinstance(event, dg.Output):
                 event = event.with_metadata({**event.metadata, **described[models[event.output_name]]})
@@ -106,6 +107,13 @@ def _column_descriptions(spec: dg.AssetSpec) -> dict[str, str]:
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[warehouse_dbt_models],
-        # A DbtProject is what dagster-dbt documents for project_dir; its field is typed as the folder's str.
-        resources={"dbt": WarehouseDbt(project_dir=warehouse_dbt_project(), dbt_executable=DBT_EXECUTABLE)},  # type: ignore[arg-type]
+        resources={
+            # dbt's profile folder and target are the warehouse settings' (the run rewrites the profile from its own).
+            "dbt": WarehouseDbt(
+                project_dir=warehouse_dbt_project(),  # type: ignore[arg-type]  # a DbtProject, as dagster-dbt documents
+                dbt_executable=DBT_EXECUTABLE,
+                profiles_dir=str(warehouse_settings().write_dbt_profile()),
+                target=warehouse_target(),
+            )
+        },
     )

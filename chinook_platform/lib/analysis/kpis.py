@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from chinook_platform.lib.warehouse import StagingWarehouse
@@ -158,17 +157,17 @@ def money(value: float) -> str:
 def headline_report() -> list[str]:
     """The headline KPIs of the configured warehouse, as ``chinook summary`` and ``chinook run`` print them, or one
     line saying why there are none (nothing built yet, or a run holds the DuckDB file)."""
-    from chinook_platform.lib.environment import warehouse_values
+    from chinook_platform.lib.environment import warehouse_settings
     from chinook_platform.lib.warehouse import WarehouseLockedError, staging_warehouse
 
-    values = warehouse_values()
-    if values["target"] == "duckdb" and not Path(values["duckdb_path"]).exists():
+    settings = warehouse_settings()
+    if settings.target == "duckdb" and not settings.duckdb_path.exists():
         return ["", "headline KPIs: none yet (the warehouse has not been built)"]
     try:
         return [
             "",
             "headline KPIs:",
-            *format_headline(headline_kpis(staging_warehouse(values), values["analytics_schema"])).splitlines(),
+            *format_headline(headline_kpis(staging_warehouse(settings), settings.analytics_schema)).splitlines(),
         ]
     except WarehouseLockedError as error:
         return ["", f"headline KPIs: not readable now ({error})"]

@@ -18,7 +18,7 @@ import argparse
 import re
 from pathlib import Path
 
-from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, warehouse_values, write_dbt_profile
+from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, warehouse_settings
 
 # The warehouse settings' Redshift target; no connection is ever opened, so the host only has to be well formed.
 OFFLINE_SETTINGS = {"target": "redshift", "redshift_host": "offline.invalid", "redshift_user": "offline"}
@@ -54,7 +54,7 @@ def compile_for_redshift(target_path: Path, incremental: bool) -> list[str]:
     # The two catalogue calls, answered offline (this process compiles and exits).
     RedshiftAdapter.list_relations_without_caching = list_relations_without_caching  # type: ignore[method-assign]
     RedshiftAdapter.get_columns_in_relation = get_columns_in_relation  # type: ignore[method-assign]
-    profiles_dir = write_dbt_profile({**warehouse_values(), **OFFLINE_SETTINGS}, target_path)
+    profiles_dir = warehouse_settings(**OFFLINE_SETTINGS).write_dbt_profile(target_path)
     common = [
         "--project-dir",
         str(WAREHOUSE_PROJECT_DIR),

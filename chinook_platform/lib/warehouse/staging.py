@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import Table
-from chinook_platform.lib.environment import analytics_copy_path
+from chinook_platform.lib.environment import WarehouseSettings, analytics_copy_path
 from chinook_platform.lib.lake import LakeBatch
 from chinook_platform.lib.warehouse.ddl import BATCH_ID_COLUMN, LEDGER, create_statements, redshift_load_statements
 
@@ -265,33 +265,34 @@ def load_new_batches(
     return loaded
 
 
-def staging_warehouse(settings: dict[str, str]) -> StagingWarehouse:
-    """The warehouse the settings name (``lib.environment.warehouse_settings`` fields: target, paths, hosts)."""
+def staging_warehouse(settings: WarehouseSettings) -> StagingWarehouse:
+    """The warehouse the settings name (its target, path or server, and staging schema)."""
 
     def url(driver: str, prefix: str) -> str:
+        password = getattr(settings, f"{prefix}_password").get_secret_value()
         return sa.URL.create(
             driver,
-            username=settings[f"{prefix}_user"] or None,
-            password=settings[f"{prefix}_password"] or None,
-            host=settings[f"{prefix}_host"],
-            port=int(settings[f"{prefix}_port"]),
-            database=settings[f"{prefix}_dbname"],
+            username=getattr(settings, f"{prefix}_user") or None,
+            password=password or None,
+            host=getattr(settings, f"{prefix}_host"),
+            port=getattr(settings, f"{prefix}_port"),
+            database=getattr(settings, f"{prefix}_dbname"),
         ).render_as_string(hide_password=False)
 
-    match settings["target"]:
+    match settings.target:
         case "duckdb":
             return DuckDBStaging(
-                settings["duckdb_path"],
-                settings["staging_schema"],
-                memory_limit=settings.get("duckdb_memory_limit", ""),
-                threads=settings.get("duckdb_threads", ""),
+                str(settings.duckdb_path),
+                settings.staging_schema,
+                memory_limit=settings.duckdb_memory_limit,
+                threads=str(settings.duckdb_threads),
             )
         case "postgres":
-            return PostgresStaging(url("postgresql+psycopg", "pg"), settings["staging_schema"])
+            return PostgresStaging(url("postgresql+psycopg", "pg"), settings.staging_schema)
         case "redshift":
             return RedshiftStaging(
                 url("redshift+redshift_connector", "redshift"),
-                settings["redshift_iam_role"],
-                settings["staging_schema"],
+                settings.redshift_iam_role,
+                settings.staging_schema,
             )
-    raise ValueError(f"CHINOOK_WAREHOUSE_TARGET must be duckdb, postgres or redshift, not {settings['target']!r}")
+    raise ValueError(f"CHINOOK_WAREHOUSE_TARGET must be duckdb, postgres or redshift, not {settings.target!r}")

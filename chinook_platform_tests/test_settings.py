@@ -1,0 +1,61 @@
+"""The settings object: built from the environment, embedded defaults under CHINOOK_HOME, and the one source the
+resources are made from (a set variable reaches a resource as a dg.EnvVar, never as its value)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from chinook_platform.defs.resources import WarehouseResource, build_resources
+from chinook_platform.lib.environment import SettingsError, WarehouseSettings, settings, variables
+
+
+@pytest.fixture
+def clean_environment(monkeypatch, tmp_path):
+    for variable in variables():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("CHINOOK_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_every_default_lives_under_the_home(clean_environment):
+    home = clean_environment
+    chinook = settings()
+    assert (chinook.landing_url, chinook.lake_url) == (str(home / "landing"), str(home / "lake"))
+    assert chinook.oltp_url == f"sqlite:///{home / 'oltp.sqlite'}" and chinook.oltp_schema is None
+    assert chinook.warehouse.duckdb_path == home / "warehouse.duckdb"
+    assert chinook.warehouse.dbt_target_path == home / "dbt" / "target"
+
+
+def test_an_empty_variable_means_the_default(clean_environment, monkeypatch):
+    monkeypatch.setenv("CHINOOK_LANDING_URL", "")
+    monkeypatch.setenv("CHINOOK_WAREHOUSE_PG_PORT", "")
+    assert settings().landing_url == str(clean_environment / "landing")
+    assert settings().warehouse.pg_port == 5432
+
+
+def test_a_bad_value_is_named_with_its_variable(clean_environment, monkeypatch):
+    monkeypatch.setenv("CHINOOK_WAREHOUSE_PG_PORT", "fifty")
+    with pytest.raises(SettingsError, match="CHINOOK_WAREHOUSE_PG_PORT='fifty'"):
+        settings().warehouse  # noqa: B018
+
+
+def test_the_warehouse_resource_has_every_warehouse_setting():
+    assert set(WarehouseResource.model_fields) == set(WarehouseSettings.model_fields)
+
+
+def test_a_set_variable_reaches_its_resource_as_an_env_var_and_an_unset_one_as_its_default(
+    clean_environment, monkeypatch
+):
+    monkeypatch.setenv("CHINOOK_WAREHOUSE_PG_PASSWORD", "s3cret-value")
+    monkeypatch.setenv("CHINOOK_OLTP_URL", "postgresql://chinook@db.internal/chinook")
+    resources = build_resources()
+    warehouse, oltp = resources["warehouse"], resources["oltp"]
+    assert isinstance(warehouse.pg_password, dg.EnvVar) and warehouse.pg_password.env_var_name == (
+        "CHINOOK_WAREHOUSE_PG_PASSWORD"
+    )
+    assert isinstance(oltp.url, dg.EnvVar) and oltp.url.env_var_name == "CHINOOK_OLTP_URL"
+    assert warehouse.pg_host == "127.0.0.1" and warehouse.home == dg.EnvVar("CHINOOK_HOME")
+    with warehouse.process_config_and_initialize_cm() as resolved:
+        assert resolved.settings.pg_password.get_secret_value() == "s3cret-value"
+        assert "s3cret-value" not in repr(resolved.settings)
