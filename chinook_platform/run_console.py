@@ -323,53 +323,22 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
         for pid in processes.stop_orphaned_dbt(environment.warehouse_settings().dbt_target_path):
             print(f"stopped dbt process {pid} left by a killed run", file=out)
         with _quiet(log, verbose):
-            from chinook_platform.definitions import defs
-
             report = RunReport(total_assets=0, out=out)
-            reporter = RunReporter(report, log, verbose)
-
-            @dg.logger
-            def chinook_console(_context: dg.InitLoggerContext) -> logging.Logger:
-                logger = logging.Logger("chinook_run", level=logging.DEBUG)
-                logger.addHandler(reporter)
-                return logger
-
-            definitions = dg.Definitions.merge(defs(), dg.Definitions(loggers={"chinook_console": chinook_console}))
+            definitions = _reporting_definitions(RunReporter(report, log, verbose))
             keys = _selection(definitions, select, err)
             if keys is None:
                 return EXIT_USAGE
             incremental = select is None and not everything
             first = [k for k in keys if k.path[0] in FIRST_LAYERS] if incremental else keys
             report.total_assets = len(first)
-            print(
-                f"running {len(first)} asset(s)"
-                + (" (landing and OLTP, then what their changes reach)" if incremental else "")
-                + f"; Dagster and dbt logs: {log_path}",
-                file=out,
-            )
-            width = 2 * len(str(len(keys))) + 3
-            print(
-                f"{'':<{width}} {'layer':<9} {'table':<27} {'rows in':>9} {'rows out':>9} {'time':>7}",
-                file=out,
-                flush=True,
-            )
-            job = definitions.resolve_implicit_global_asset_job_def()
+            _print_header(out, len(first), len(keys), incremental, log_path)
             try:
                 with _stop_on_sigterm():
-                    results.append(_execute(job, instance, first))
+                    results.append(_execute(definitions, instance, first))
                     # After a failed load too: its table's data version did not move, so nothing below it runs.
                     if incremental and not report.interrupted:
                         rest = [k for k in keys if k.path[0] not in FIRST_LAYERS]
-                        reached = changed_assets(definitions.resolve_asset_graph(), instance, rest)
-                        print(
-                            f"the changes reach {len(reached)} of {len(rest)} asset(s) downstream"
-                            + ("" if reached else ": the lake, staging and warehouse are up to date"),
-                            file=out,
-                            flush=True,
-                        )
-                        if reached:
-                            report.total_assets += len(reached)
-                            results.append(_execute(job, instance, reached))
+                        results += _execute_what_changed(definitions, instance, rest, report)
             except KeyboardInterrupt:
                 processes.signal_children(signal.SIGINT)
                 for line in _cancel_own_runs(instance):
@@ -391,7 +360,51 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
     return code
 
 
-def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, keys: list[dg.AssetKey]) -> dg.ExecuteInProcessResult:
+def _reporting_definitions(reporter: RunReporter) -> dg.Definitions:
+    """The code location's definitions with a logger that hands every event to ``reporter``."""
+    from chinook_platform.definitions import defs
+
+    @dg.logger
+    def chinook_console(_context: dg.InitLoggerContext) -> logging.Logger:
+        logger = logging.Logger("chinook_run", level=logging.DEBUG)
+        logger.addHandler(reporter)
+        return logger
+
+    return dg.Definitions.merge(defs(), dg.Definitions(loggers={"chinook_console": chinook_console}))
+
+
+def _print_header(out: IO[str], first: int, keys: int, incremental: bool, log_path: Path) -> None:
+    print(
+        f"running {first} asset(s)"
+        + (" (landing and OLTP, then what their changes reach)" if incremental else "")
+        + f"; Dagster and dbt logs: {log_path}",
+        file=out,
+    )
+    width = 2 * len(str(keys)) + 3
+    print(f"{'':<{width}} {'layer':<9} {'table':<27} {'rows in':>9} {'rows out':>9} {'time':>7}", file=out, flush=True)
+
+
+def _execute_what_changed(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, rest: list[dg.AssetKey], report: RunReport
+) -> list[dg.ExecuteInProcessResult]:
+    """The second step of an incremental run: only the assets below the first layers that their changes reach."""
+    reached = changed_assets(definitions.resolve_asset_graph(), instance, rest)
+    print(
+        f"the changes reach {len(reached)} of {len(rest)} asset(s) downstream"
+        + ("" if reached else ": the lake, staging and warehouse are up to date"),
+        file=report.out,
+        flush=True,
+    )
+    if not reached:
+        return []
+    report.total_assets += len(reached)
+    return [_execute(definitions, instance, reached)]
+
+
+def _execute(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, keys: list[dg.AssetKey]
+) -> dg.ExecuteInProcessResult:
+    job = definitions.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
         instance=instance,
         asset_selection=keys,
