@@ -15,6 +15,8 @@ from chinook_platform.lib.contract import TABLES
 LAYERS = ("landing", "oltp", "lake", "staging")
 DBT_MODELS = {
     *(f"stg_chinook__{t.name}" for t in TABLES),
+    "int_genre__current",
+    "int_media_type__current",
     "dim_customer",
     "dim_track",
     "dim_date",

@@ -1,4 +1,9 @@
-{# Staging keeps every version of a row; this keeps the latest (highest _load_id) per key. #}
+{#
+    Staging keeps every version of a row; this keeps the latest (highest _load_id) per key. `where` is applied
+    inside the window's subquery, before the ranking: the incremental models pass their changed keys here, since
+    a filter on a view or CTE of this (int_<entity>__current) would reach the rows only after every version was
+    ranked on PostgreSQL (benchmarks/current_versions.py).
+#}
 {% macro latest_version(relation, key, where=none) -%}
 select *
 from (

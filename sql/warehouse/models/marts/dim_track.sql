@@ -5,10 +5,15 @@
         incremental_strategy='delete+insert',
     )
 }}
+-- depends_on: {{ ref('stg_chinook__genre') }}
+-- depends_on: {{ ref('stg_chinook__media_type') }}
 {#
     Every track's latest version with its album, artist, genre and media type (type 1). Incremental: a run
     rebuilds only the tracks whose own row, or whose album, artist, genre or media type, has a version newer than
     the newest of that table already here (one watermark per staging table: the _*_load_id columns).
+    Tracks, albums and artists are ranked here, the changed keys inside the window's subquery: read through a
+    view or an ephemeral model, PostgreSQL would rank every version first (_intermediate.yml). Genres and media
+    types are read whole, from int_genre__current and int_media_type__current.
 #}
 with
 {% if is_incremental() %}
@@ -67,13 +72,13 @@ artists as (
 
 genres as (
 
-    {{ latest_version(ref('stg_chinook__genre'), 'genre_id') }}
+    select * from {{ ref('int_genre__current') }}
 
 ),
 
 media_types as (
 
-    {{ latest_version(ref('stg_chinook__media_type'), 'media_type_id') }}
+    select * from {{ ref('int_media_type__current') }}
 
 ),
 

@@ -12,6 +12,7 @@
     latest version of every line is worked out once. Incremental like fct_invoice_line, with one watermark per
     staging table: a run rebuilds the invoices written after the newest invoice version here (_invoice_load_id),
     and every invoice a line written after the newest line version here (_line_load_id) belongs or belonged to.
+    Ranked here, not read from an int_<entity>__current, for the reason in fct_invoice_line.
 #}
 with
 {% if is_incremental() %}

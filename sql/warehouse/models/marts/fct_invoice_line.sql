@@ -13,6 +13,9 @@
     two are staged independently, so lines may arrive before their invoice (or its newer version) and the
     invoice's load id is then below the lines'. _load_id is the later of the two.
     A full build takes every line as it is, without working out what changed.
+    The versions are ranked here, the changed keys inside the window's subquery, not read from an
+    int_<entity>__current: PostgreSQL cannot push the filter under a view's or a CTE's window (measured in
+    benchmarks/current_versions.py; _intermediate.yml).
 #}
 with
 {% if is_incremental() %}
