@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The venv's tools (dbt, dagster) first on PATH, for everything make starts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install browser run test dev lint typecheck docs schema-sql benchmark clean lambda-zip image
+.PHONY: install browser run test dev lint typecheck docs schema-sql dbt-sources benchmark clean lambda-zip image
 
 # The venv is rebuilt only when the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -72,6 +72,9 @@ typecheck: install $(TYPES_VENV)/.installed  ## mypy over chinook_platform/ (set
 
 schema-sql: install  ## regenerate sql/oltp/schema.sql from the table contract
 	$(BIN)/chinook schema-sql > sql/oltp/schema.sql
+
+dbt-sources: install  ## regenerate the dbt sources and type casts (sql/warehouse) from the table contract
+	$(BIN)/chinook dbt-sources
 
 benchmark: install  ## load scale factors 100 and 1000 into PostgreSQL and print the table
 	$(BIN)/python benchmarks/oltp_load.py

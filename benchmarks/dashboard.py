@@ -41,8 +41,8 @@ def build_warehouse(source: Path, home: Path) -> dict:
     """Staging tables from the CSVs (DuckDB read_csv), then every dbt model; returns rows and seconds."""
     import duckdb
 
-    from chinook_platform.lib.contract import TABLES
-    from chinook_platform.lib.warehouse import column_type, create_statements
+    from chinook_platform.lib.contract import TABLES, sql_type_name
+    from chinook_platform.lib.warehouse import create_statements
 
     home.mkdir(parents=True, exist_ok=True)
     path = home / "warehouse.duckdb"
@@ -53,7 +53,7 @@ def build_warehouse(source: Path, home: Path) -> dict:
             for statement in create_statements(table, "duckdb", "staging"):
                 con.execute(statement)
             columns = ", ".join(
-                f'cast("{c.csv_name}" as {column_type(c, "duckdb")}) as {c.name}' for c in table.columns
+                f'cast("{c.csv_name}" as {sql_type_name(c, "duckdb")}) as {c.name}' for c in table.columns
             )
             con.execute(
                 f"insert into staging.{table.name} select {columns}, 1, current_timestamp, 'benchmark' "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 
 from chinook_platform.lib.contract import TABLES
 from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
+from chinook_platform.lib.warehouse.dbt_sources import generated_files
 
 
 def test_dbt_sources_are_the_contract_tables_mapped_to_staging_assets():
@@ -27,6 +29,33 @@ def test_dbt_sources_are_the_contract_tables_mapped_to_staging_assets():
             "_loaded_at",
             "_batch_id",
         ]
+
+
+def test_the_committed_sources_and_casts_are_the_contract_s():
+    for path, text in generated_files().items():
+        assert path.read_text() == text, f"stale: {path.name}; run `make dbt-sources` and commit the result"
+
+
+def test_no_model_spells_a_contract_type_by_hand():
+    """Casts to a contract type go through contract_type(), the generated macro."""
+    models = (WAREHOUSE_PROJECT_DIR / "models").rglob("*.sql")
+    spelled = [p.name for p in models if re.search(r"numeric\(\s*10\s*,\s*2\s*\)|decimal\(", p.read_text())]
+    assert spelled == []
+
+
+def test_dbt_sources_check_says_whether_the_files_are_stale(tmp_path: Path):
+    def dbt_sources(*args: str) -> subprocess.CompletedProcess:
+        command = [Path(sys.executable).with_name("chinook"), "dbt-sources", "--project-dir", tmp_path, *args]
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+
+    missing = dbt_sources("--check")
+    assert missing.returncode == 1 and "stale:" in missing.stderr and "_chinook__sources.yml" in missing.stderr
+    assert not any(tmp_path.iterdir()), "--check wrote a file"
+    assert dbt_sources().returncode == 0
+    assert dbt_sources("--check").returncode == 0
+    [macro] = tmp_path.glob("macros/*.sql")
+    macro.write_text(macro.read_text().replace("numeric(10, 2)", "float"))
+    assert dbt_sources("--check").returncode == 1
 
 
 def test_the_project_parses_for_redshift(tmp_path: Path):

@@ -9,20 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
 from functools import cached_property
 
-
-class ColumnType(Enum):
-    INTEGER = "integer"
-    TEXT = "text"
-    MONEY = "money"  # fixed-point, two decimal places; never a float
-    TIMESTAMP = "timestamp"
-
-
-MONEY_PRECISION = 10
-MONEY_SCALE = 2
-MAX_INTEGER = 2**31 - 1  # PostgreSQL INTEGER
+from chinook_platform.lib.contract.types import ColumnType, readme_type
 
 
 @dataclass(frozen=True)
@@ -206,12 +195,7 @@ def contract_markdown() -> str:
     lines = ["| table | column | type | required | rule |", "|---|---|---|---|---|"]
     for t in TABLES:
         for c in t.columns:
-            kind = {
-                ColumnType.INTEGER: "integer",
-                ColumnType.TEXT: f"text ≤ {c.max_length}",
-                ColumnType.MONEY: "decimal(10,2)",
-                ColumnType.TIMESTAMP: "timestamp",
-            }[c.type]
+            kind = readme_type(c)
             rules = []
             if c.csv_name == t.primary_key:
                 rules.append("primary key")

@@ -32,11 +32,10 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from chinook_platform.lib.contract import LOAD_ID_COLUMN, Table
+from chinook_platform.lib.contract import LOAD_ID_COLUMN, Table, arrow_type
 from chinook_platform.lib.lake.postgres import PostgresReader
 from chinook_platform.lib.lake.reader import LOADED_AT_COLUMN, OltpReader
 from chinook_platform.lib.lake.sqlite import SqliteReader
-from chinook_platform.lib.landing import ARROW_TYPES
 from chinook_platform.lib.oltp import CONTRACT_TABLES
 
 READERS: dict[str, type[OltpReader]] = {"postgresql": PostgresReader, "sqlite": SqliteReader}  # by SQLAlchemy dialect
@@ -48,7 +47,7 @@ EXTRACT_ATTEMPTS = 20  # a lost registration means another runner made progress:
 
 def parquet_schema(table: Table) -> pa.Schema:
     """The lake's Parquet schema of a table: the contract's columns and types, then the load metadata."""
-    fields = [pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable) for c in table.columns]
+    fields = [pa.field(c.name, arrow_type(c.type), nullable=c.nullable) for c in table.columns]
     fields += [
         pa.field(LOAD_ID_COLUMN, pa.int64(), nullable=False),
         pa.field(LOADED_AT_COLUMN, pa.timestamp("us"), nullable=False),

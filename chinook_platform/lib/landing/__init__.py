@@ -10,7 +10,6 @@ if TYPE_CHECKING:
     from chinook_platform.lib.landing.csv_reader import read_validated_blocks
     from chinook_platform.lib.landing.cursor import LandingCursor, version_id
     from chinook_platform.lib.landing.validation import (
-        ARROW_TYPES,
         SOURCE_ROW,
         FileRejected,
         HeaderMapping,

@@ -19,9 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from chinook_platform.lib.contract import Column, Table, normalize_name
+from chinook_platform.lib.contract import Column, Table, arrow_type, normalize_name
 from chinook_platform.lib.landing.validation import (
-    ARROW_TYPES,
     SOURCE_ROW,
     FileRejected,
     HeaderMapping,
@@ -240,7 +239,7 @@ def _line_numbers(rows_before: int, count: int, skipped_lines: list[int]) -> np.
 
 
 def _empty_good(columns: list[Column]) -> pa.Table:
-    fields = [pa.field(c.name, ARROW_TYPES[c.type]) for c in columns] + [pa.field(SOURCE_ROW, pa.int64())]
+    fields = [pa.field(c.name, arrow_type(c.type)) for c in columns] + [pa.field(SOURCE_ROW, pa.int64())]
     return pa.schema(fields).empty_table()
 
 

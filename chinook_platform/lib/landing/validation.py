@@ -22,6 +22,7 @@ from chinook_platform.lib.contract import (
     Column,
     ColumnType,
     Table,
+    arrow_type,
 )
 
 SOURCE_ROW = "_source_row"  # the line number (or quarantine id, for retries) each good row came from
@@ -33,13 +34,6 @@ _MONEY_DIGITS = rf"^-?[0-9]+(\.[0-9]{{1,{MONEY_SCALE}}})?$"
 MAX_MONEY = Decimal(10 ** (MONEY_PRECISION - MONEY_SCALE)) - Decimal(1).scaleb(-MONEY_SCALE)
 QUOTE_CHARACTERS = 200  # a reason quotes at most this much of a value; quarantine's raw_row keeps it whole
 _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?$"
-
-ARROW_TYPES: dict[ColumnType, pa.DataType] = {
-    ColumnType.INTEGER: pa.int64(),
-    ColumnType.TEXT: pa.string(),
-    ColumnType.MONEY: pa.decimal128(MONEY_PRECISION, MONEY_SCALE),
-    ColumnType.TIMESTAMP: pa.timestamp("us"),
-}
 
 
 class Excerpt:
@@ -183,7 +177,7 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
         typed, invalid = _parse_timestamps(cleaned)
         problems.append((invalid, "{column}: {value!r} is not a real calendar date or time"))
     else:
-        typed = pc.cast(cleaned, ARROW_TYPES[column.type] if column.type is ColumnType.MONEY else pa.int64())
+        typed = pc.cast(cleaned, arrow_type(column.type) if column.type is ColumnType.MONEY else pa.int64())
         if column.type is ColumnType.INTEGER:
             problems.append(
                 (

@@ -18,22 +18,19 @@ from chinook_platform.lib.contract import (
     LOAD_ID_COLUMN,
     MONEY_PRECISION,
     MONEY_SCALE,
+    SQLITE_MONEY_FACTOR,
     TABLES,
     TABLES_BY_CSV_NAME,
     Column,
     ColumnType,
     Table,
+    sqlalchemy_type,
 )
-
-CENTS = Decimal(10) ** MONEY_SCALE
 
 
 class Money(sa.types.TypeDecorator):
-    """Fixed-point money: ``NUMERIC(10, 2)`` where the database has it, integer cents on SQLite.
-
-    SQLite has no decimal type (a NUMERIC column stores binary floats), so cents keep sums exact.
-    Python always sees ``Decimal``.
-    """
+    """The contract's money type (a ``Numeric`` of Decimals) where the database has one; integer cents on SQLite,
+    which has none (``SQLITE_MONEY_FACTOR``). Python always sees ``Decimal``."""
 
     impl = sa.Numeric(MONEY_PRECISION, MONEY_SCALE)
     cache_ok = True
@@ -41,12 +38,12 @@ class Money(sa.types.TypeDecorator):
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(sa.BigInteger())
-        return dialect.type_descriptor(sa.Numeric(MONEY_PRECISION, MONEY_SCALE, asdecimal=True))
+        return dialect.type_descriptor(self.impl_instance)
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None or dialect.name != "sqlite":
             return value
-        return int((Decimal(value) * CENTS).to_integral_exact())
+        return int((Decimal(value) * SQLITE_MONEY_FACTOR).to_integral_exact())
 
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
@@ -57,17 +54,8 @@ class Money(sa.types.TypeDecorator):
 
 
 def sql_type(column: Column) -> sa.types.TypeEngine:
-    """The SQLAlchemy type of a contract column."""
-    match column.type:
-        case ColumnType.INTEGER:
-            return sa.Integer()
-        case ColumnType.TEXT:
-            return sa.String(column.max_length)
-        case ColumnType.MONEY:
-            return Money()
-        case ColumnType.TIMESTAMP:
-            return sa.DateTime()
-    raise ValueError(column.type)
+    """The SQLAlchemy type of a contract column: the contract's, money decorated for SQLite."""
+    return Money() if column.type is ColumnType.MONEY else sqlalchemy_type(column)
 
 
 metadata = sa.MetaData(

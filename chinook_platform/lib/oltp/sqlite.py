@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from chinook_platform.lib.contract import Column, ColumnType, Table
+from chinook_platform.lib.contract import SQLITE_MONEY_FACTOR, Column, ColumnType, Table
 from chinook_platform.lib.landing import SOURCE_ROW
 from chinook_platform.lib.oltp.stage import Stage
 
@@ -43,8 +43,8 @@ class SqliteStage(Stage):
 
 def _stored_values(column: Column, values: pa.ChunkedArray) -> list[Any]:
     """Values as SQLite stores them through SQLAlchemy's types (money in cents, timestamps as text)."""
-    if column.type is ColumnType.MONEY:
-        cents = pc.round(pc.multiply(pc.cast(values, pa.float64()), 100.0))
+    if column.type is ColumnType.MONEY:  # a decimal(10, 2) times 100 is exact in a float64, rounded to the cent
+        cents = pc.round(pc.multiply(pc.cast(values, pa.float64()), float(SQLITE_MONEY_FACTOR)))
         return pc.cast(cents, pa.int64()).to_pylist()
     if column.type is ColumnType.TIMESTAMP:
         return pc.strftime(values, "%Y-%m-%d %H:%M:%S").to_pylist()  # "%S" carries the microseconds

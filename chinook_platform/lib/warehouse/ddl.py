@@ -3,33 +3,16 @@ loaded batches, and Redshift's load of a Parquet batch straight from the lake.""
 
 from __future__ import annotations
 
-from chinook_platform.lib.contract import LOAD_ID_COLUMN, Column, ColumnType, Table
+from chinook_platform.lib.contract import LOAD_ID_COLUMN, Table, sql_type_name
 from chinook_platform.lib.lake import LOADED_AT_COLUMN
 
 BATCH_ID_COLUMN = "_batch_id"
 LEDGER = "_batches"
 
 
-def column_type(column: Column, engine: str) -> str:
-    match column.type:
-        case ColumnType.INTEGER:
-            return "integer"
-        case ColumnType.MONEY:
-            return "decimal(10, 2)"
-        case ColumnType.TIMESTAMP:
-            return "timestamp"
-        case ColumnType.TEXT if engine == "duckdb":
-            return "varchar"
-        case ColumnType.TEXT if engine == "redshift":
-            return f"varchar({4 * (column.max_length or 256)})"  # Redshift counts bytes, not characters
-        case ColumnType.TEXT:
-            return f"varchar({column.max_length})" if column.max_length else "text"
-    raise ValueError(column.type)
-
-
 def staging_columns(table: Table, engine: str) -> list[tuple[str, str]]:
     return [
-        *((c.name, column_type(c, engine)) for c in table.columns),
+        *((c.name, sql_type_name(c, engine)) for c in table.columns),  # the contract's type map
         (LOAD_ID_COLUMN, "bigint"),
         (LOADED_AT_COLUMN, "timestamp"),
         (BATCH_ID_COLUMN, "varchar(200)"),

@@ -15,7 +15,7 @@ renamed as (
         billing_state,
         billing_country,
         billing_postal_code,
-        cast(total as numeric(10, 2)) as total,
+        cast(total as {{ contract_type('money') }}) as total,
         _load_id,
         _loaded_at
     from source

@@ -10,7 +10,7 @@ renamed as (
         invoice_line_id,
         invoice_id,
         track_id,
-        cast(unit_price as numeric(10, 2)) as unit_price,
+        cast(unit_price as {{ contract_type('money') }}) as unit_price,
         quantity,
         _load_id,
         _loaded_at

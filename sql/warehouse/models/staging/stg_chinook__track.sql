@@ -14,7 +14,7 @@ renamed as (
         genre_id,
         composer,
         milliseconds,
-        cast(unit_price as numeric(10, 2)) as unit_price,
+        cast(unit_price as {{ contract_type('money') }}) as unit_price,
         _load_id,
         _loaded_at
     from source
