@@ -261,28 +261,22 @@ class Postgres(Engine):
                 cursor.execute(f"drop schema if exists {schema} cascade")
 
 
-def dbt_run(project: Path, engine: Engine, schema: str, select: list[str]) -> dict:
-    target = project / "target"
-    started = time.perf_counter()
+def dbt(command: str, project: Path, engine: Engine, schema: str, select: list[str]) -> None:
+    """One dbt command on a variant's project copy, its profile and target folder beside it."""
+    folders = ["--project-dir", project, "--profiles-dir", project, "--target-path", project / "target"]
     subprocess.run(
-        [
-            DBT,
-            "run",
-            "--quiet",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-            "--target-path",
-            target,
-            "--select",
-            *select,
-        ],
+        [DBT, command, "--quiet", *folders, "--select", *select],
         check=True,
         env=engine.env(schema),
+        stdout=subprocess.DEVNULL,
     )
+
+
+def dbt_run(project: Path, engine: Engine, schema: str, select: list[str]) -> dict:
+    started = time.perf_counter()
+    dbt("run", project, engine, schema, select)
     wall = time.perf_counter() - started
-    results = json.loads((target / "run_results.json").read_text())["results"]
+    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
     facts = [r["execution_time"] for r in results if r["unique_id"].split(".")[-1] in FACTS]
     return {"wall": wall, "models": sum(r["execution_time"] for r in results), "facts": sum(facts)}
 
@@ -291,24 +285,7 @@ def ranked_versions(engine: Postgres, project: Path, schema: str, variant: str) 
     """Versions the windows rank for the day's lines: fct_invoice_line's incremental query, and for the table
     variant the incremental queries of the two intermediate models it reads, compiled before the run."""
     models = ["fct_invoice_line", *(CURRENT if variant == "table" else [])]
-    subprocess.run(
-        [
-            DBT,
-            "compile",
-            "--quiet",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-            "--target-path",
-            project / "target",
-            "--select",
-            *models,
-        ],
-        check=True,
-        env=engine.env(schema),
-        stdout=subprocess.DEVNULL,
-    )
+    dbt("compile", project, engine, schema, models)
     compiled = project / "target" / "compiled" / "chinook_warehouse" / "models"
     folders = {m: "marts" if m.startswith("fct_") else "intermediate" for m in models}
     return sum(engine.ranked_versions(compiled / folders[m] / f"{m}.sql") for m in models)
