@@ -139,21 +139,7 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
     nul = _mask(pc.match_substring(values, "\x00"))
     problems.append((nul, "{column}: holds a NUL character (byte 0), which the database cannot store: {value!r}"))
     if column.type is ColumnType.TEXT:
-        typed = values
-        if column.max_length is not None:
-            too_long = _mask(pc.greater(pc.utf8_length(values), column.max_length))
-            problems.append((too_long, f"{{column}}: longer than {column.max_length} characters: {{value!r}}"))
-        if column.pattern:
-            mismatch = present & ~_mask(pc.match_substring_regex(values, column.pattern))
-            problems.append(
-                (
-                    mismatch,
-                    "{column}: {value!r} is not a valid value (pattern "
-                    + column.pattern.replace("{", "{{").replace("}", "}}")
-                    + ")",
-                )
-            )
-        return typed, problems
+        return values, problems + _text_problems(column, values, present)
     pattern = {ColumnType.INTEGER: _DIGITS, ColumnType.MONEY: _MONEY_DIGITS, ColumnType.TIMESTAMP: _TIMESTAMP}[
         column.type
     ]
@@ -192,6 +178,19 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
         below = _mask(pc.less_equal(typed, bound) if column.exclusive_minimum else pc.less(typed, bound))
         problems.append((below, f"{{column}}: {{value}} is not {(column.check_description or '').split(' ', 1)[1]}"))
     return typed, problems
+
+
+def _text_problems(column: Column, values: pa.Array, present: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """A text column's values longer than its maximum, or not matching its pattern."""
+    problems = []
+    if column.max_length is not None:
+        too_long = _mask(pc.greater(pc.utf8_length(values), column.max_length))
+        problems.append((too_long, f"{{column}}: longer than {column.max_length} characters: {{value!r}}"))
+    if column.pattern:
+        mismatch = present & ~_mask(pc.match_substring_regex(values, column.pattern))
+        pattern = column.pattern.replace("{", "{{").replace("}", "}}")
+        problems.append((mismatch, "{column}: {value!r} is not a valid value (pattern " + pattern + ")"))
+    return problems
 
 
 def _parse_timestamps(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
