@@ -163,7 +163,7 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
         typed, invalid = _parse_timestamps(cleaned)
         problems.append((invalid, "{column}: {value!r} is not a real calendar date or time"))
     else:
-        typed = pc.cast(cleaned, arrow_type(column.type) if column.type is ColumnType.MONEY else pa.int64())
+        typed = pc.cast(cleaned, arrow_type(column.type))
         if column.type is ColumnType.INTEGER:
             problems.append(
                 (
