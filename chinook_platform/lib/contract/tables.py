@@ -27,6 +27,10 @@ class Column:
     pattern: str | None = None  # a regular expression every non-null value must match
     references: str | None = None  # the csv_name of the parent table, for a foreign key
 
+    def __post_init__(self) -> None:
+        if self.type is ColumnType.TEXT and self.max_length is None:  # varchar(n) and the length check need one
+            raise ValueError(f"text column {self.csv_name} needs a max_length")
+
     @cached_property
     def name(self) -> str:
         """The snake_case name used inside databases, files and dbt."""

@@ -68,7 +68,7 @@ SPELLINGS: dict[ColumnType, Spelling] = {
 
 
 def _filled(spelling: str, column: Column) -> str:
-    length = column.max_length or 256
+    length = column.max_length or 0  # only text spellings read it, and a text column always has one
     return spelling.format(length=length, bytes=REDSHIFT_BYTES_PER_CHARACTER * length)
 
 
