@@ -94,16 +94,16 @@ def schema_sql() -> None:
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: sql/warehouse.")
 def dbt_sources(check: bool, project_dir: Path | None) -> None:
     """Write the dbt project's sources and type casts from the table contract."""
-    from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
+    from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, generated_is_current, write_generated
     from chinook_platform.lib.warehouse.dbt_sources import generated_files
 
     files = generated_files(project_dir or WAREHOUSE_PROJECT_DIR)
-    stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
+    stale = [path for path, text in files.items() if not generated_is_current(path, text)]
     if check:
         for path in stale:
             click.echo(f"stale: {path} (run `make dbt-sources`)", err=True)
         raise SystemExit(1 if stale else 0)
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        write_generated(path, text)
         click.echo(f"{'wrote' if path in stale else 'unchanged'} {path}")

@@ -230,10 +230,16 @@ def lake_kind() -> str:
     return "s3" if settings().lake_url.startswith("s3://") else "parquet"
 
 
+def generated_is_current(path: Path, text: str) -> bool:
+    """Whether a generated file exists and holds this text."""
+    return path.exists() and path.read_text() == text
+
+
 def write_generated(path: Path, text: str) -> None:
-    """A file the platform generates (dbt's profile, Dagster's dagster.yaml), written when its text differs and
-    atomically: the processes of a home (a run, the daemon, the webserver) read and write it at the same time."""
-    if not path.exists() or path.read_text() != text:
+    """A file the platform generates (dbt's profile, Dagster's dagster.yaml, the dbt sources), written when its
+    text differs and atomically: the processes of a home (a run, the daemon, the webserver) read and write it at
+    the same time."""
+    if not generated_is_current(path, text):
         partial = path.with_name(f".{path.name}.{os.getpid()}")
         partial.write_text(text)
         partial.replace(path)
