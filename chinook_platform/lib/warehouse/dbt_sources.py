@@ -15,7 +15,7 @@ from typing import Any
 from chinook_platform.lib.contract import LOAD_ID_COLUMN, TABLES, Table, dbt_cast_types
 from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR
 from chinook_platform.lib.lake import LOADED_AT_COLUMN
-from chinook_platform.lib.warehouse.ddl import BATCH_ID_COLUMN
+from chinook_platform.lib.warehouse.ddl import BATCH_ID_COLUMN, METADATA_COLUMNS
 
 GENERATED = "Generated from the table contract (chinook_platform/lib/contract) by `make dbt-sources`: do not edit."
 SOURCES_PATH = Path("models") / "staging" / "_chinook__sources.yml"
@@ -24,6 +24,12 @@ SOURCE_DESCRIPTION = (
     "The warehouse staging tables: every version of every row extracted from the OLTP database through the Parquet"
     " lake (append-only; the latest version of a key has the highest _load_id)."
 )
+
+METADATA: dict[str, dict[str, Any]] = {  # the staging DDL's metadata columns, described
+    LOAD_ID_COLUMN: {"description": "The OLTP load that wrote this version.", "data_tests": ["not_null"]},
+    LOADED_AT_COLUMN: {"description": "When that load ran."},
+    BATCH_ID_COLUMN: {"description": "The lake batch this row was staged from."},
+}
 
 
 def _source_table(table: Table) -> dict[str, Any]:
@@ -37,16 +43,8 @@ def _source_table(table: Table) -> dict[str, Any]:
         if not column.nullable:
             entry["data_tests"] = ["not_null"]
         columns.append(entry)
-    columns += [
-        {
-            "name": LOAD_ID_COLUMN,
-            "data_type": "bigint",
-            "description": "The OLTP load that wrote this version.",
-            "data_tests": ["not_null"],
-        },
-        {"name": LOADED_AT_COLUMN, "data_type": "timestamp", "description": "When that load ran."},
-        {"name": BATCH_ID_COLUMN, "data_type": "varchar", "description": "The lake batch this row was staged from."},
-    ]
+    for name, kind in METADATA_COLUMNS:
+        columns.append({"name": name, "data_type": kind, **METADATA[name]})
     return {
         "name": table.name,
         "description": table.description,
@@ -69,6 +67,9 @@ def sources_yaml() -> str:
     class IndentedLists(yaml.SafeDumper):  # lists indented under their key, as dbt's own YAML is written
         def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
             super().increase_indent(flow, False)
+
+        def ignore_aliases(self, data: Any) -> bool:  # a value used twice is written twice, not as &id001
+            return True
 
     document = {"version": 2, "sources": [source]}
     body = yaml.dump(document, Dumper=IndentedLists, sort_keys=False, allow_unicode=True, width=110)

@@ -8,15 +8,12 @@ from chinook_platform.lib.lake import LOADED_AT_COLUMN
 
 BATCH_ID_COLUMN = "_batch_id"
 LEDGER = "_batches"
+# What every staging table holds after the contract's columns, the same in every engine: the load metadata.
+METADATA_COLUMNS = ((LOAD_ID_COLUMN, "bigint"), (LOADED_AT_COLUMN, "timestamp"), (BATCH_ID_COLUMN, "varchar(200)"))
 
 
 def staging_columns(table: Table, engine: str) -> list[tuple[str, str]]:
-    return [
-        *((c.name, sql_type_name(c, engine)) for c in table.columns),  # the contract's type map
-        (LOAD_ID_COLUMN, "bigint"),
-        (LOADED_AT_COLUMN, "timestamp"),
-        (BATCH_ID_COLUMN, "varchar(200)"),
-    ]
+    return [*((c.name, sql_type_name(c, engine)) for c in table.columns), *METADATA_COLUMNS]  # the contract's types
 
 
 def create_statements(table: Table, engine: str, schema: str) -> list[str]:
