@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from chinook_platform.defs.resources import WarehouseResource, build_resources
-from chinook_platform.lib.environment import SettingsError, WarehouseSettings, settings, variables
+from chinook_platform.lib.environment import SettingsError, WarehouseSettings, settings, variable_of, variables
 
 
 @pytest.fixture
@@ -59,3 +59,32 @@ def test_a_set_variable_reaches_its_resource_as_an_env_var_and_an_unset_one_as_i
     with warehouse.process_config_and_initialize_cm() as resolved:
         assert resolved.settings.pg_password.get_secret_value() == "s3cret-value"
         assert "s3cret-value" not in repr(resolved.settings)
+
+
+def test_the_settings_read_only_their_own_variables(clean_environment, monkeypatch):
+    """Every field's bare name (HOME, TARGET, DBT_THREADS, PG_PASSWORD, LANDING_URL, ...) set to junk, in both cases,
+    changes nothing: a login shell has HOME, and any other name may be set by another tool."""
+    expected = settings()
+    expected_warehouse = expected.warehouse
+    for model in (type(expected), WarehouseSettings):
+        for field in model.model_fields:
+            variable = variable_of(model, field)
+            for name in {field, field.upper(), variable.removeprefix("CHINOOK_")} - {variable}:
+                monkeypatch.setenv(name, "/junk" if "url" in name.lower() or "home" in name.lower() else "junk")
+    monkeypatch.setenv("HOME", "/junk-home")
+    chinook = settings()
+    assert chinook.model_dump() == expected.model_dump()
+    assert chinook.warehouse.model_dump() == expected_warehouse.model_dump()
+    assert chinook.home == clean_environment and not chinook.model_fields_set
+    resources = build_resources()
+    assert resources["warehouse"].home == str(clean_environment)
+    assert resources["landing_zone"].url == str(clean_environment / "landing")
+
+
+def test_without_chinook_home_the_home_is_dot_chinook_in_the_working_directory(monkeypatch, tmp_path):
+    for variable in variables():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.chdir(tmp_path)
+    assert settings().home == tmp_path / ".chinook"
+    assert settings().warehouse.duckdb_path == tmp_path / ".chinook" / "warehouse.duckdb"

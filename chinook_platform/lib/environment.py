@@ -41,7 +41,7 @@ def default_threads() -> int:
 
 
 def _setting(variable: str, default: Any = None, **field: Any) -> Any:
-    """A field read from ``variable`` (also settable by its own name, as the resources do)."""
+    """A field read from ``variable`` and from nothing else: not from its bare name (``home`` would take ``$HOME``)."""
     if "default_factory" not in field:
         field["default"] = default
     return Field(validation_alias=variable, **field)
@@ -49,7 +49,11 @@ def _setting(variable: str, default: Any = None, **field: Any) -> Any:
 
 # The home folder: every embedded default lives under it.
 Home = Annotated[Path, AfterValidator(lambda path: path.resolve())]
-_CONFIG = SettingsConfigDict(env_ignore_empty=True, validate_by_name=True, frozen=True, extra="ignore")
+# validate_by_name stays off: with it, pydantic-settings also reads each field's bare name from the environment,
+# case-insensitively (HOME, TARGET, LANDING_URL, ...). Values given by field name go through ``by_variable``.
+_CONFIG = SettingsConfigDict(
+    env_ignore_empty=True, validate_by_name=False, validate_by_alias=True, frozen=True, extra="ignore"
+)
 
 
 class WarehouseSettings(BaseSettings):
@@ -186,7 +190,12 @@ def settings() -> Settings:
 
 def warehouse_settings(**values: Any) -> WarehouseSettings:
     """The warehouse settings: ``values`` (by field name, as a resource holds them) over the environment's."""
-    return _validated(WarehouseSettings, **values)
+    return _validated(WarehouseSettings, **by_variable(WarehouseSettings, values))
+
+
+def by_variable(model: type[BaseSettings], values: dict[str, Any]) -> dict[str, Any]:
+    """Values keyed by field name, keyed instead by their variables (the only names the settings accept)."""
+    return {variable_of(model, field): value for field, value in values.items()}
 
 
 def variable_of(model: type[BaseSettings], field: str) -> str:
