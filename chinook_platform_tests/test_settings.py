@@ -77,7 +77,7 @@ def test_the_settings_read_only_their_own_variables(clean_environment, monkeypat
     assert chinook.warehouse.model_dump() == expected_warehouse.model_dump()
     assert chinook.home == clean_environment and chinook.model_fields_set == {"home"}  # CHINOOK_HOME alone
     resources = build_resources()
-    assert resources["warehouse"].home == str(clean_environment)
+    assert resources["warehouse"].home == dg.EnvVar("CHINOOK_HOME") and resources["warehouse"].target == "duckdb"
     assert resources["landing_zone"].url == str(clean_environment / "landing")
 
 
