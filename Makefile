@@ -44,9 +44,8 @@ test: install browser $(CHECKOV)  ## every test; PostgreSQL at 127.0.0.1:5432 (C
 	$(BIN)/python -m pytest
 
 UI_PORT ?= 3000
-dev: install  ## the Dagster UI and daemon (sensors, automation, schedules) at http://127.0.0.1:$(UI_PORT)
-	DAGSTER_HOME=$$($(BIN)/python -m chinook_platform.lib.orchestration.home) && export DAGSTER_HOME && \
-	exec $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+dev: install  ## the Dagster UI and daemon (sensors, automation, schedules) at http://127.0.0.1:$(UI_PORT); Ctrl-C stops all of it
+	exec $(BIN)/chinook dev --host 127.0.0.1 --port $(UI_PORT)
 
 docs: install  ## dbt's documentation site for the warehouse, under $CHINOOK_HOME/dbt/target
 	$(BIN)/chinook docs
@@ -79,8 +78,10 @@ dbt-sources: install  ## regenerate the dbt sources and type casts (sql/warehous
 benchmark: install  ## load scale factors 100 and 1000 into PostgreSQL and print the table
 	$(BIN)/python benchmarks/oltp_load.py
 
-clean:
-	rm -rf .chinook
+clean:  ## delete the home folder ($CHINOOK_HOME, default .chinook): every database, the lake, run history
+	@home="$${CHINOOK_HOME:-.chinook}"; case "$$(cd "$$home" 2>/dev/null && pwd -P)" in \
+	    /|"$$(cd ~ && pwd -P)"|"$(CURDIR)") echo "make clean: refusing to delete $$home (CHINOOK_HOME)"; exit 2;; esac; \
+	rm -rf "$$home" && echo "deleted $$home"
 
 # --- AWS deployment (terraform/README.md) -------------------------------------------------------------
 LAMBDA_ZIP ?= terraform/.build/landing-loader.zip

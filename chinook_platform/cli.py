@@ -38,6 +38,12 @@ class UnavailableError(click.ClickException):
     exit_code = EXIT_UNAVAILABLE
 
 
+class BadSettingError(click.ClickException):
+    """A variable holds a value its setting cannot take: a usage error, named with its variable."""
+
+    exit_code = EXIT_USAGE
+
+
 class ChinookGroup(click.Group):
     """Turns the errors a user can fix into one line (``--debug`` shows the traceback)."""
 
@@ -52,8 +58,11 @@ class ChinookGroup(click.Group):
         except Exception as error:
             if ctx.meta.get("chinook.debug"):
                 raise
-            from chinook_platform.lib.errors import explain_exception
+            from chinook_platform.lib.errors import explain_exception, settings_error_in
 
+            bad_setting = settings_error_in(error)
+            if bad_setting:
+                raise BadSettingError(str(bad_setting)) from error
             explanation = explain_exception(error)
             if explanation:
                 raise UnavailableError(explanation) from error
@@ -239,9 +248,9 @@ def summary() -> None:
         engine.dispose()
 
 
-from chinook_platform.cli_tools import contract, dbt, dbt_sources, docs, env, schema_sql  # noqa: E402
+from chinook_platform.cli_tools import contract, dagster, dbt, dbt_sources, dev, docs, env, schema_sql  # noqa: E402
 
-for command in (dbt, docs, contract, env, schema_sql, dbt_sources):
+for command in (dbt, docs, dev, dagster, contract, env, schema_sql, dbt_sources):
     cli.add_command(command)
 
 

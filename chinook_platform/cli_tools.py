@@ -107,3 +107,43 @@ def dbt_sources(check: bool, project_dir: Path | None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_generated(path, text)
         click.echo(f"{'wrote' if path in stale else 'unchanged'} {path}")
+
+
+def _dagster_environment() -> dict[str, str]:
+    """This process's environment with DAGSTER_HOME made absolute (Dagster refuses a relative one): the home's
+    instance folder unless DAGSTER_HOME is set, its dagster.yaml written."""
+    from chinook_platform.lib.orchestration.home import ensure_dagster_home
+
+    ensure_dagster_home()
+    return dict(os.environ)
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dagster(args: tuple[str, ...]) -> None:
+    """Run Dagster's CLI on this home's instance, e.g. `chinook dagster run list`.
+
+    DAGSTER_HOME is $CHINOOK_HOME/dagster (absolute) unless it is set.
+    """
+    import subprocess
+
+    from chinook_platform.lib.orchestration.dev_server import dagster_command
+
+    environment = _dagster_environment()
+    raise SystemExit(subprocess.run(dagster_command(*args), env=environment, check=False).returncode)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The webserver's address.")
+@click.option("--port", type=int, default=3000, show_default=True, help="The webserver's port.")
+def dev(host: str, port: int) -> None:
+    """The Dagster UI, daemon (sensors, automation, schedules) and code server for this home (`make dev`).
+
+    Ctrl-C or SIGTERM stops all of it within seconds (exit 130), leaving no process behind.
+    """
+    from chinook_platform.lib.orchestration.dev_server import WORKSPACE, dagster_command, serve
+
+    environment = _dagster_environment()
+    command = dagster_command("dev", "-w", str(WORKSPACE), "-h", host, "-p", str(port))
+    click.echo(f"Dagster UI at http://{host}:{port} (instance: {environment['DAGSTER_HOME']}); Ctrl-C stops it")
+    raise SystemExit(serve(command, environment))
