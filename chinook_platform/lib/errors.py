@@ -32,6 +32,18 @@ def _refused(message: str) -> bool:
     )
 
 
+def _missing_database(message: str) -> str | None:
+    """PostgreSQL's 'database "x" does not exist', with the fix."""
+    missing = re.search(r'database "([^"]+)" does not exist', message)
+    if not missing:
+        return None
+    name = missing.group(1)
+    return (
+        f'the database "{name}" does not exist on the PostgreSQL server: create it (`createdb {name}`, or '
+        f'`create database "{name}"` in psql), or correct CHINOOK_OLTP_URL / CHINOOK_WAREHOUSE_PG_DBNAME'
+    )
+
+
 def explain(cls_name: str, message: str) -> str | None:
     """Cause and fix of one error, or None when it is not one the user can fix."""
     first_line = message.strip().splitlines()[0] if message.strip() else cls_name
@@ -55,6 +67,8 @@ def explain(cls_name: str, message: str) -> str | None:
             "the OLTP SQLite file is locked by another writer: wait for it (or stop it: a `dagster dev`, a stuck "
             "run) and try again"
         )
+    if cls_name == "OperationalError" and _missing_database(message):
+        return _missing_database(message)
     if cls_name == "OperationalError" and _refused(message):
         return (
             f"cannot reach the database server ({first_line}): start it, or fix CHINOOK_OLTP_URL / "
@@ -69,6 +83,11 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         seen.add(id(error))
         yield error
         error = error.__cause__ or error.__context__  # type: ignore[assignment]
+
+
+def settings_error_in(error: BaseException) -> BaseException | None:
+    """The settings' own error along an exception's chain (a usage error: the user set a bad value)."""
+    return next((link for link in _chain(error) if type(link).__name__ == "SettingsError"), None)
 
 
 def explain_exception(error: BaseException) -> str | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from chinook_platform.cli import (
     EXIT_BAD_INPUT,
@@ -186,6 +187,24 @@ def test_a_bad_selection_is_a_usage_error_in_one_line(tmp_path):
     assert "matches no asset" in done.stderr and "Traceback" not in done.stderr
     assert chinook(tmp_path, "generate", "--scale", "0", "--out", str(tmp_path / "g")).returncode == EXIT_USAGE
     assert chinook(tmp_path, "generate", "--scale", "-1", "--out", str(tmp_path / "g")).returncode == EXIT_USAGE
+
+
+def test_a_bad_setting_is_a_usage_error_naming_its_variable(tmp_path):
+    for command in (["run"], ["summary"]):
+        done = chinook(tmp_path, *command, CHINOOK_WAREHOUSE_TARGET="bogus", CHINOOK_WAREHOUSE_PG_PORT="fifty")
+        assert done.returncode == EXIT_USAGE, (command, done.stderr)
+        assert "CHINOOK_WAREHOUSE_TARGET='bogus'" in done.stderr or "CHINOOK_WAREHOUSE_PG_PORT" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+@pytest.mark.postgres
+def test_a_missing_database_is_named_with_its_fix(tmp_path, postgres_url):
+    missing = sa.make_url(postgres_url).set(database="chinook_no_such_database").render_as_string(False)
+    for command in ("run", "summary"):
+        done = chinook(tmp_path, command, CHINOOK_OLTP_URL=missing)
+        assert done.returncode == EXIT_UNAVAILABLE, done.stderr
+        assert 'the database "chinook_no_such_database" does not exist' in done.stderr
+        assert "createdb chinook_no_such_database" in done.stderr and "CHINOOK_OLTP_URL" in done.stderr
 
 
 def test_an_unreachable_database_is_named_with_its_fix(tmp_path):
