@@ -28,8 +28,13 @@ class WarehouseTranslator(DagsterDbtTranslator):
         if node.get("resource_type") not in ("model", "snapshot", "seed"):
             return spec
         return spec.replace_attributes(key=self._key(node), group_name=self._group(node)).merge_attributes(
-            kinds={warehouse_kind()}
+            kinds={self._warehouse_kind}
         )
+
+    @cached_property
+    def _warehouse_kind(self) -> str:
+        """Read from the settings once per translator, not once per dbt node."""
+        return warehouse_kind()
 
     @staticmethod
     def _key(node: Mapping[str, Any]) -> dg.AssetKey:
