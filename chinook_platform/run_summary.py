@@ -83,7 +83,7 @@ def _downstream_lines(report: RunReport) -> list[str]:
     for label, prefix in (("facts", "fct_"), ("dimensions", "dim_"), ("marts", "mart_")):
         built = {t: n for t, n in models.items() if t.startswith(prefix)}
         if built:
-            lines.append(f"{label + ':':<12}" + ", ".join(f"{t} {count_text(n)}" for t, n in built.items()))
+            lines.append(f"{label + ':':<12}" + ", ".join(f"{t} {count_text(n)}" for t, n in sorted(built.items())))
     return lines
 
 

@@ -3,19 +3,67 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
 
-from chinook_platform.lib.oltp import create_oltp_engine
+def _an_empty_home_for_the_session() -> tuple[Path, Path]:
+    """The tests run as a user whose HOME is an empty folder (set before anything is imported, so every process the
+    tests start inherits it); pip's and uv's own configuration and caches stay reachable through their variables.
+    The session ends by finding that folder still empty of the platform's files."""
+    real = Path(os.environ.get("HOME") or Path.home())
+    for variable, path in {
+        "UV_CACHE_DIR": real / ".cache" / "uv",
+        "PIP_CACHE_DIR": real / ".cache" / "pip",
+        "PIP_CONFIG_FILE": real / ".config" / "pip" / "pip.conf",
+    }.items():
+        if path.exists():
+            os.environ.setdefault(variable, str(path))
+    empty = Path(tempfile.mkdtemp(prefix="chinook-test-user-home-"))
+    os.environ["HOME"] = str(empty)
+    return real, empty
+
+
+REAL_HOME, USER_HOME = _an_empty_home_for_the_session()
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from chinook_platform.lib.oltp import create_oltp_engine  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data"
 POSTGRES_URL = os.environ.get("CHINOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+# Left in HOME by the machine's own tools, not by the platform: this machine's `python3 -m venv` (pyenv's shim)
+# writes ~/.rustup/settings.toml.
+TOOLCHAIN_LEFTOVERS = {".rustup"}
+
+
+def written_under(home: Path) -> list[str]:
+    """Files (and empty folders) under a folder, the machine's toolchain leftovers excepted."""
+    found = []
+    for path in sorted(home.rglob("*")):
+        relative = path.relative_to(home)
+        empty_folder = path.is_dir() and not any(path.iterdir())
+        if relative.parts[0] in TOOLCHAIN_LEFTOVERS:
+            continue
+        if path.is_file() or path.is_symlink() or empty_folder:
+            found.append(str(relative))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_is_written_in_the_users_home() -> Iterator[None]:
+    """Every test (the platform's commands, runs, dbt, Dagster's CLI and daemon, Chromium, Terraform) leaves the
+    user's HOME as it found it: empty."""
+    yield
+    leftovers = written_under(USER_HOME)
+    assert not leftovers, f"written under HOME ({USER_HOME}) during the tests: {leftovers[:20]}"
 
 
 def server_missing(what: str, how: str) -> None:
