@@ -21,6 +21,8 @@ def _an_empty_home_for_the_session() -> tuple[Path, Path]:
     }.items():
         if path.exists():
             os.environ.setdefault(variable, str(path))
+    # Terraform's checkpoint (a version check against HashiCorp's server, unreachable here) writes ~/.terraform.d.
+    os.environ.setdefault("CHECKPOINT_DISABLE", "1")
     empty = Path(tempfile.mkdtemp(prefix="chinook-test-user-home-"))
     os.environ["HOME"] = str(empty)
     return real, empty

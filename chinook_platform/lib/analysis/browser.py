@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -137,6 +138,8 @@ def open_in_chromium(page: Path, chromium: str | None = None, width: int = 1440,
     with tempfile.TemporaryDirectory(prefix="chinook-chromium-") as profile:
         process = subprocess.Popen(
             [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            # Chromium also writes crash-report and dconf folders under HOME and XDG's: all go to the profile.
+            env={**os.environ, "HOME": profile, "XDG_CONFIG_HOME": profile, "XDG_CACHE_HOME": profile},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
