@@ -41,7 +41,7 @@ $(CHECKOV): | $(STAMP)
 	$(BIN)/uv pip install --quiet --python $(VENV)/checkov/bin/python checkov==3.3.30
 
 test: install browser $(CHECKOV)  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 UI_PORT ?= 3000
 dev: install  ## the Dagster UI and daemon (sensors, automation, schedules) at http://127.0.0.1:$(UI_PORT); Ctrl-C stops all of it
