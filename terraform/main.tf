@@ -17,6 +17,9 @@ locals {
   # Who loads landed files: the Dagster landing sensor (default) or the landing loader Lambda.
   lambda_loads = var.landing_loader == "lambda"
 
+  # The Lambda zips come from `make lambda-zip` (chinook_platform/lambdas/artifact.py), not the archive provider.
+  lambda_artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/.build")
+
   # The platform's settings in the cloud, as the ECS tasks get them; `chinook env --from-terraform` writes the
   # same from the outputs (chinook_platform/lib/terraform_env.py; a test keeps the two in step).
   oltp = module.databases.instances["oltp"]
@@ -72,7 +75,7 @@ module "landing_notifier" {
   source = "./modules/lambda"
 
   function_name      = "${local.name}-landing-notifier"
-  source_file        = "${path.module}/lambda/landing_notifier/handler.py"
+  artifact_path      = "${local.lambda_artifacts_dir}/landing-notifier.zip"
   landing_bucket_arn = module.storage.landing_bucket_arn
   log_retention_days = var.lambda_log_retention_days
 }
@@ -84,7 +87,7 @@ module "landing_loader" {
   count  = local.lambda_loads ? 1 : 0
 
   function_name              = "${local.name}-landing-loader"
-  artifact_path              = "${path.module}/.build/landing-loader.zip"
+  artifact_path              = "${local.lambda_artifacts_dir}/landing-loader.zip"
   artifacts_bucket_name      = module.storage.artifacts_bucket_name
   landing_bucket_arn         = module.storage.landing_bucket_arn
   vpc_id                     = module.network.vpc_id

@@ -304,6 +304,12 @@ variable "oltp_schema" {
   }
 }
 
+variable "lambda_artifacts_dir" {
+  description = "Directory holding the Lambda zips built by `make lambda-zip` (landing-notifier.zip, landing-loader.zip); null: terraform/.build."
+  type        = string
+  default     = null
+}
+
 variable "lambda_log_retention_days" {
   description = "Retention of the landing notifier's CloudWatch log group, in days."
   type        = number

@@ -1,12 +1,5 @@
 data "aws_caller_identity" "current" {}
 
-data "archive_file" "this" {
-  type             = "zip"
-  source_file      = var.source_file
-  output_path      = "${path.root}/.build/${var.function_name}.zip"
-  output_file_mode = "0644"
-}
-
 # Created here (not on first invocation) so its retention is managed and the role needs no
 # logs:CreateLogGroup.
 resource "aws_cloudwatch_log_group" "this" {
@@ -67,8 +60,8 @@ resource "aws_lambda_function" "this" {
   runtime          = "python3.12"
   handler          = "handler.handler"
   architectures    = ["arm64"]
-  filename         = data.archive_file.this.output_path
-  source_code_hash = data.archive_file.this.output_base64sha256
+  filename         = var.artifact_path
+  source_code_hash = filebase64sha256(var.artifact_path)
   memory_size      = var.memory_size
   timeout          = var.timeout
 

@@ -8,8 +8,8 @@ variable "function_name" {
   }
 }
 
-variable "source_file" {
-  description = "Path of the handler's Python source file (handler.py), zipped by the archive_file data source."
+variable "artifact_path" {
+  description = "Path of the function's deployment zip (handler.py at its root), built by `make lambda-zip`."
   type        = string
 }
 
