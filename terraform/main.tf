@@ -139,14 +139,19 @@ module "redshift" {
   source = "./modules/redshift"
   count  = var.enable_redshift ? 1 : 0
 
-  name                       = local.name
-  vpc_id                     = module.network.vpc_id
-  subnet_ids                 = module.network.private_subnet_ids
-  s3_prefix_list_id          = module.network.s3_prefix_list_id
-  allowed_security_group_ids = { bastion = module.bastion.security_group_id }
-  lake_bucket_arn            = module.storage.lake_bucket_arn
-  base_capacity              = var.redshift_base_capacity
-  daily_rpu_hours_limit      = var.redshift_daily_rpu_hours_limit
+  name                  = local.name
+  vpc_id                = module.network.vpc_id
+  subnet_ids            = module.network.private_subnet_ids
+  s3_prefix_list_id     = module.network.s3_prefix_list_id
+  lake_bucket_arn       = module.storage.lake_bucket_arn
+  base_capacity         = var.redshift_base_capacity
+  daily_rpu_hours_limit = var.redshift_daily_rpu_hours_limit
+
+  # 5439 from the bastion and, with Dagster on ECS, from its tasks (dbt and the warehouse loads run there).
+  allowed_security_group_ids = merge(
+    { bastion = module.bastion.security_group_id },
+    var.enable_dagster ? { dagster = module.dagster[0].security_group_id } : {},
+  )
 }
 
 module "dagster_runner_iam" {
@@ -193,15 +198,24 @@ module "quicksight" {
   source = "./modules/quicksight"
   count  = var.enable_quicksight ? 1 : 0
 
-  name                       = local.name
-  vpc_id                     = module.network.vpc_id
-  subnet_ids                 = module.network.private_subnet_ids
-  database_security_group_id = module.databases.security_group_id
-  database = {
+  name       = local.name
+  vpc_id     = module.network.vpc_id
+  subnet_ids = module.network.private_subnet_ids
+  owner_arn  = var.quicksight_owner_arn
+
+  # The warehouse dbt builds into (CHINOOK_WAREHOUSE_TARGET): Redshift when enabled, else the OLAP PostgreSQL.
+  database_security_group_id = var.enable_redshift ? module.redshift[0].security_group_id : module.databases.security_group_id
+  database = var.enable_redshift ? {
+    engine     = "redshift"
+    host       = module.redshift[0].workgroup_endpoint.address
+    port       = module.redshift[0].workgroup_endpoint.port
+    name       = module.redshift[0].database_name
+    secret_arn = module.redshift[0].admin_password_secret_arn
+    } : {
+    engine     = "postgresql"
     host       = module.databases.instances["olap"].address
     port       = module.databases.instances["olap"].port
     name       = module.databases.instances["olap"].db_name
     secret_arn = module.databases.master_user_secret_arns["olap"]
   }
-  owner_arn = var.quicksight_owner_arn
 }

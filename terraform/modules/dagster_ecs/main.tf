@@ -140,6 +140,17 @@ resource "aws_vpc_security_group_ingress_rule" "webserver_from_bastion" {
   referenced_security_group_id = var.bastion_security_group_id
 }
 
+# The bastion's side of the SSM port forward to webserver:3000 (its own rules allow only HTTPS and the databases):
+# it lives here so that it exists exactly when the webserver does.
+resource "aws_vpc_security_group_egress_rule" "bastion_to_webserver" {
+  security_group_id            = var.bastion_security_group_id
+  description                  = "Dagster webserver, for the SSM port forward"
+  ip_protocol                  = "tcp"
+  from_port                    = 3000
+  to_port                      = 3000
+  referenced_security_group_id = aws_security_group.this.id
+}
+
 resource "aws_vpc_security_group_ingress_rule" "grpc_from_tasks" {
   security_group_id            = aws_security_group.this.id
   description                  = "Code location gRPC from the webserver, daemon and runs"
