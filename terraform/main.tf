@@ -46,6 +46,7 @@ locals {
     CHINOOK_WAREHOUSE_PG_PORT       = tostring(local.olap.port)
     CHINOOK_WAREHOUSE_PG_DBNAME     = local.olap.db_name
     CHINOOK_WAREHOUSE_PG_SECRET_ARN = module.databases.master_user_secret_arns["olap"]
+    CHINOOK_ALERTS_TOPIC_ARN        = module.alerts.topic_arn
   }, { for name, value in local.redshift_settings : name => value if var.enable_redshift })
 
 }
@@ -74,10 +75,11 @@ module "storage" {
 module "landing_notifier" {
   source = "./modules/lambda"
 
-  function_name      = "${local.name}-landing-notifier"
-  artifact_path      = "${local.lambda_artifacts_dir}/landing-notifier.zip"
-  landing_bucket_arn = module.storage.landing_bucket_arn
-  log_retention_days = var.lambda_log_retention_days
+  function_name         = "${local.name}-landing-notifier"
+  artifact_path         = "${local.lambda_artifacts_dir}/landing-notifier.zip"
+  landing_bucket_arn    = module.storage.landing_bucket_arn
+  log_retention_days    = var.lambda_log_retention_days
+  dead_letter_queue_arn = module.alerts.landing_failures_queue_arn
 }
 
 # The serverless loader (landing_loader = "lambda"): built by `make lambda-zip`, it runs lib/oltp/load.py for each
@@ -101,7 +103,8 @@ module "landing_loader" {
     schema     = var.oltp_schema
     secret_arn = module.databases.master_user_secret_arns["oltp"]
   }
-  log_retention_days = var.lambda_log_retention_days
+  log_retention_days    = var.lambda_log_retention_days
+  dead_letter_queue_arn = module.alerts.landing_failures_queue_arn
 }
 
 module "bastion" {
@@ -161,6 +164,7 @@ module "dagster_runner_iam" {
   landing_bucket_arn     = module.storage.landing_bucket_arn
   lake_bucket_arn        = module.storage.lake_bucket_arn
   trusted_principal_arns = length(var.dagster_runner_trusted_principal_arns) > 0 ? var.dagster_runner_trusted_principal_arns : ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root"]
+  alerts_topic_arn       = module.alerts.topic_arn
   secret_arns = concat(
     values(module.databases.master_user_secret_arns),
     [for redshift in module.redshift : redshift.admin_password_secret_arn],
@@ -217,5 +221,24 @@ module "quicksight" {
     port       = module.databases.instances["olap"].port
     name       = module.databases.instances["olap"].db_name
     secret_arn = module.databases.master_user_secret_arns["olap"]
+  }
+}
+
+# Failures that alert: the SNS topic, alarms on the ECS services, RDS and the Lambdas, the failed-events queue and
+# the monthly budget (terraform/README.md: when an alarm fires).
+module "alerts" {
+  source = "./modules/alerts"
+
+  name                  = local.name
+  email                 = var.alert_email
+  monthly_budget_usd    = var.monthly_budget_usd
+  ecs_cluster_name      = var.enable_dagster ? "${local.name}-dagster" : null
+  ecs_service_names     = var.enable_dagster ? module.dagster[0].service_names : []
+  lambda_function_names = concat(["${local.name}-landing-notifier"], local.lambda_loads ? ["${local.name}-landing-loader"] : [])
+  db_instances = {
+    for role in ["oltp", "olap"] : role => {
+      identifier    = "${local.name}-${role}"
+      allocated_gib = var.db_allocated_storage
+    }
   }
 }

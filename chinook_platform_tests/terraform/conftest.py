@@ -61,3 +61,16 @@ def initialised(directory: Path, backend: bool = False) -> TerraformCommand:
     init = command.init(backend=backend, check=False)
     assert init.retcode == 0, init.value or init.error
     return command
+
+
+@pytest.fixture(scope="session", params=["default", "all_options"])
+def plan(
+    request: pytest.FixtureRequest, s3_endpoint: str, terraform_cli: None, tmp_path_factory: pytest.TempPathFactory
+):
+    """The root module planned against moto's server (``s3_endpoint`` serves every service), once per shape."""
+    from chinook_platform_tests.terraform.plan import SHAPES, plan_root
+    from chinook_platform_tests.terraform.reachability import Plan
+
+    shown = plan_root(tmp_path_factory.mktemp(f"plan-{request.param}"), s3_endpoint, SHAPES[request.param])
+    assert not shown.get("errored"), "the plan errored"
+    return Plan(shown)

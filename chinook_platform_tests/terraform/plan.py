@@ -20,6 +20,7 @@ SHAPES: dict[str, dict[str, Any]] = {
     "default": {},
     "all_options": {
         "enable_redshift": True,
+        "redshift_base_capacity": 4,
         "enable_quicksight": True,
         "quicksight_owner_arn": "arn:aws:quicksight:us-east-1:123456789012:user/default/admin",
         "enable_dagster": True,

@@ -87,42 +87,52 @@ class Plan:
 
     # --- following references to security groups -----------------------------------------------------
 
-    def resolve(self, path: tuple[str, ...], references: list[str], each: list[str] | None = None) -> set[str]:
-        """The aws_security_group resources (configuration addresses) a list of references leads to."""
+    def resolve(
+        self,
+        path: tuple[str, ...],
+        references: list[str],
+        each: list[str] | None = None,
+        kind: str = "aws_security_group",
+    ) -> set[str]:
+        """The resources of one type (configuration addresses) a list of references leads to."""
         found: set[str] = set()
         references = [config_address(reference) for reference in references]
         modules_named = {".".join(r.split(".")[:2]) for r in references if r.count(".") >= 2}
         for reference in references:
             parts = reference.split(".")
-            if parts[0] == "aws_security_group" and len(parts) >= 2:
-                found.add(f"{prefix(path)}aws_security_group.{parts[1]}")
+            if parts[0] == kind and len(parts) >= 2:
+                found.add(f"{prefix(path)}{kind}.{parts[1]}")
             elif parts[0] == "var" and path:
                 call = self.module_config(path[:-1])["module_calls"][path[-1]]
                 expression = call.get("expressions", {}).get(parts[1], {})
-                found |= self.resolve(path[:-1], expression.get("references", []))
+                found |= self.resolve(path[:-1], expression.get("references", []), kind=kind)
             elif parts[0] == "module" and len(parts) == 3:
                 child = (*path, parts[1])
                 output = self.module_config(child)["outputs"][parts[2]]
-                found |= self.resolve(child, output["expression"].get("references", []))
+                found |= self.resolve(child, output["expression"].get("references", []), kind=kind)
             elif parts[0] == "module" and len(parts) == 2 and reference not in modules_named:
                 child = (*path, parts[1])  # a splat (module.x[*].y) names only the module: take its group outputs
                 for name, output in self.module_config(child)["outputs"].items():
                     if "security_group" in name:
-                        found |= self.resolve(child, output["expression"].get("references", []))
+                        found |= self.resolve(child, output["expression"].get("references", []), kind=kind)
             elif parts[0] == "each" and each is not None:
-                found |= self.resolve(path, each)
+                found |= self.resolve(path, each, kind=kind)
         return found
 
     def groups_of(self, address: str, *attribute: str) -> set[str]:
         """The groups one attribute (a path into nested blocks) of a resource's configuration names."""
+        return self.named_by(address, *attribute)
+
+    def named_by(self, address: str, *attribute: str, kind: str = "aws_security_group") -> set[str]:
+        """The resources of one type that one attribute (a path into nested blocks) of a resource names."""
         path, resource = self.config_resources[config_address(address)]
         expression: Any = resource["expressions"]
         for key in attribute:
             expression = expression[0] if isinstance(expression, list) else expression
             expression = expression.get(key, {})
         each = resource.get("for_each_expression", {}).get("references")
-        planned = {config_address(r["address"]) for r in self.of_type("aws_security_group")}
-        return self.resolve(path, expression.get("references", []), each) & planned
+        planned = {config_address(r["address"]) for r in self.of_type(kind)}
+        return self.resolve(path, expression.get("references", []), each, kind) & planned
 
     def referenced(self, resource: dict[str, Any], attribute: str) -> list[str]:
         _, config = self.config_resources[config_address(resource["address"])]

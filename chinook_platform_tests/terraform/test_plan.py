@@ -1,23 +1,11 @@
-"""The root module planned against moto's server (the default shape and every option on), and the network paths
-the platform needs read from the plan: each is open, and nothing is open to the internet inbound."""
+"""The network paths the platform needs, read from the plan of the root module (the `plan` fixture: against moto,
+the default shape and every option on): each is open, and nothing is open to the internet inbound."""
 
 from __future__ import annotations
 
-import pytest
-
-from chinook_platform_tests.terraform.plan import SHAPES, plan_root
 from chinook_platform_tests.terraform.reachability import Plan
 
 AWS_SERVICES = ["secretsmanager", "ecr.api", "ecr.dkr", "logs"]
-
-
-@pytest.fixture(scope="module", params=list(SHAPES))
-def plan(
-    request: pytest.FixtureRequest, s3_endpoint: str, terraform_cli: None, tmp_path_factory: pytest.TempPathFactory
-) -> Plan:
-    shown = plan_root(tmp_path_factory.mktemp(f"plan-{request.param}"), s3_endpoint, SHAPES[request.param])
-    assert not shown.get("errored"), "the plan errored"
-    return Plan(shown)
 
 
 def groups(plan: Plan, type_: str, *attribute: str) -> set[str]:

@@ -369,13 +369,21 @@ def test_lambda_role_is_least_privilege() -> None:
     documents = {name: body for _, t, name, body in typed("data", lambda_dir) if t == "aws_iam_policy_document"}
     statements = documents["this"]["statement"]
     actions = {action for statement in statements for action in statement["actions"]}
-    assert actions == {"s3:GetObject", "s3:PutObjectTagging", "logs:CreateLogStream", "logs:PutLogEvents"}
+    assert actions == {
+        "s3:GetObject",
+        "s3:PutObjectTagging",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:SendMessage",
+    }
     for statement in statements:
         assert statement.get("effect", "Allow") == "Allow"
         for resource in statement["resources"]:
             assert "*" not in resource.replace("/*", "").replace(":*", ""), f"wildcard resource {resource}"
             if any(a.startswith("s3:") for a in statement["actions"]):
                 assert resource == "${var.landing_bucket_arn}/*"
+            if any(a.startswith("sqs:") for a in statement["actions"]):
+                assert resource == "${var.dead_letter_queue_arn}"
     # No managed policy widens the role.
     types = {t for _, t, _, _ in typed("resource", lambda_dir)}
     assert "aws_iam_role_policy_attachment" not in types and "aws_iam_policy" not in types

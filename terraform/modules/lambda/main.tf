@@ -40,6 +40,12 @@ data "aws_iam_policy_document" "this" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
+
+  statement {
+    sid       = "SendFailedEventsToTheQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.dead_letter_queue_arn]
+  }
 }
 
 resource "aws_iam_role_policy" "this" {
@@ -51,7 +57,6 @@ resource "aws_iam_role_policy" "this" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_50:X-Ray tracing would need extra write permissions; one structured log line per object is enough.
   #checkov:skip=CKV_AWS_115:New accounts have an account concurrency of 10, below which reserved concurrency cannot be set.
-  #checkov:skip=CKV_AWS_116:S3 retries asynchronous invocations twice; a dead-letter queue adds a paid SQS queue for no consumer.
   #checkov:skip=CKV_AWS_117:The function only calls S3 and CloudWatch Logs; running it in the VPC would add ENI permissions to its role.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built from reviewed source by this configuration.
   function_name    = var.function_name
@@ -64,6 +69,11 @@ resource "aws_lambda_function" "this" {
   source_code_hash = filebase64sha256(var.artifact_path)
   memory_size      = var.memory_size
   timeout          = var.timeout
+
+  # Events that still fail after S3's asynchronous retries (two) are kept in the queue, which alarms (modules/alerts).
+  dead_letter_config {
+    target_arn = var.dead_letter_queue_arn
+  }
 
   depends_on = [
     aws_cloudwatch_log_group.this,

@@ -35,3 +35,8 @@ variable "timeout" {
   type        = number
   default     = 30
 }
+
+variable "dead_letter_queue_arn" {
+  description = "ARN of the SQS queue the function sends the events it failed on to (after the asynchronous retries)."
+  type        = string
+}
