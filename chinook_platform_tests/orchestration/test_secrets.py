@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 import boto3
@@ -105,3 +106,43 @@ def test_a_missing_or_malformed_secret_fails_loudly(secrets_manager):
         export_secret_settings({"CHINOOK_OLTP_SECRET_ARN": arn})
     with pytest.raises(ValueError, match="not a Secrets Manager secret ARN"):
         fetch_credentials("arn:aws:s3:::bucket")
+
+
+@pytest.mark.postgres
+def test_a_new_connection_after_the_secret_rotates_succeeds(
+    secrets_manager, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """Rotation while connected: the next connection re-reads the secret when its login is refused."""
+    suffix = uuid.uuid4().hex[:8]
+    before, after = f"chinook_rot_{suffix}_a", f"chinook_rot_{suffix}_b"
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        for role in (before, after):
+            conn.execute(sa.text(f"create role {role} login password 'pw-{role}'"))
+    try:
+        arn = rds_style_secret(secrets_manager, before, f"pw-{before}")
+        url = sa.make_url(postgres_url).set(username=None, password=None)
+        monkeypatch.setenv("CHINOOK_OLTP_URL", url.render_as_string(hide_password=False))
+        monkeypatch.setenv("CHINOOK_OLTP_SECRET_ARN", arn)
+        export_secret_settings()
+        engine = sa.create_engine(os.environ["CHINOOK_OLTP_URL"])
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("select current_user")).scalar() == before
+
+        # Secrets Manager's alternating-users rotation: the secret names the other user, the old one may no longer
+        # log in. (The test server trusts local connections, so a refused user is the refusal it can show.)
+        new_value = json.dumps({"username": after, "password": f"pw-{after}"})
+        secrets_manager.put_secret_value(SecretId=arn, SecretString=new_value)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"alter role {before} nologin"))
+        engine.dispose()  # a pooled connection outlives a rotation; a new one is what a rotation breaks
+
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("select current_user")).scalar() == after
+        assert sa.make_url(os.environ["CHINOOK_OLTP_URL"]).username == after  # later engines and dbt too
+        engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            for role in (before, after):
+                conn.execute(sa.text(f"drop role if exists {role}"))
+        admin.dispose()
