@@ -130,3 +130,32 @@ def connect_refreshing(dialect: Any, _record: Any, cargs: Any, cparams: dict[str
     _from_secrets[(str(cparams["host"]), credentials.username)] = source
     cparams.update(user=credentials.username, password=credentials.password)
     return dialect.connect(*cargs, **cparams)
+
+
+def dagster_storage_login_refused(environ: MutableMapping[str, str] | None = None) -> bool:
+    """Whether the Dagster storage database (``DAGSTER_PG_*``, as ECS injects them) refuses this login. Only a
+    refused login counts: an unreachable server is not something a new task would fix."""
+    import psycopg
+
+    environ = os.environ if environ is None else environ
+    try:
+        psycopg.connect(
+            host=environ["DAGSTER_PG_HOST"],
+            port=int(environ.get("DAGSTER_PG_PORT", "5432")),
+            dbname=environ["DAGSTER_PG_DB"],
+            user=environ["DAGSTER_PG_USER"],
+            password=environ.get("DAGSTER_PG_PASSWORD", ""),
+            connect_timeout=10,
+        ).close()
+    except psycopg.OperationalError as error:
+        return any(message in str(error) for message in REFUSED_LOGIN)
+    return False
+
+
+if __name__ == "__main__":
+    # The Dagster services' container health check (modules/dagster_ecs): unhealthy once the password rotated.
+    import sys
+
+    if sys.argv[1:] != ["--check-dagster-storage"]:
+        raise SystemExit("usage: python -m chinook_platform.lib.secrets --check-dagster-storage")
+    raise SystemExit(1 if dagster_storage_login_refused() else 0)

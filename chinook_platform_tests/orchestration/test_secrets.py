@@ -146,3 +146,36 @@ def test_a_new_connection_after_the_secret_rotates_succeeds(
             for role in (before, after):
                 conn.execute(sa.text(f"drop role if exists {role}"))
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_the_dagster_services_health_check_fails_once_their_login_is_refused(postgres_url: str):
+    """ECS replaces a service task whose check fails, and the new task gets the rotated password from the secret."""
+    import subprocess
+    import sys
+
+    role = f"chinook_hc_{uuid.uuid4().hex[:8]}"
+    url = sa.make_url(postgres_url)
+    environ = {
+        **os.environ,
+        "DAGSTER_PG_HOST": url.host,
+        "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_DB": url.database,
+        "DAGSTER_PG_USER": role,
+        "DAGSTER_PG_PASSWORD": "injected-at-start",
+    }
+    check = [sys.executable, "-m", "chinook_platform.lib.secrets", "--check-dagster-storage"]
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"create role {role} login password 'injected-at-start'"))
+    try:
+        assert subprocess.run(check, env=environ, capture_output=True).returncode == 0
+        with admin.begin() as conn:  # rotated away (the test server trusts local logins: the role is refused)
+            conn.execute(sa.text(f"alter role {role} nologin"))
+        assert subprocess.run(check, env=environ, capture_output=True).returncode == 1
+        # An unreachable server is not a refused login: no restart for it.
+        assert subprocess.run(check, env={**environ, "DAGSTER_PG_PORT": "1"}, capture_output=True).returncode == 0
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"drop role if exists {role}"))
+        admin.dispose()

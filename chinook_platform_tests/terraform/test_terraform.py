@@ -918,3 +918,13 @@ def test_terraform_init_and_validate_pass_for_every_root_and_module(tmp_path: Pa
     assert not failures
     locks = {p.parent.name: p.read_text() for p in copy.rglob(".terraform.lock.hcl")}
     assert locks and not any("hashicorp/archive" in lock for lock in locks.values())
+
+
+def test_the_dagster_services_are_replaced_when_their_storage_login_is_refused():
+    """The services' password is injected once per task: a health check that fails on a refused login (after a
+    rotation) makes ECS replace the task, which reads the secret anew. Runs get theirs at start."""
+    ecs = TERRAFORM / "modules" / "dagster_ecs"
+    definitions = {name: text(body) for _, t, name, body in typed("resource", ecs) if t == "aws_ecs_task_definition"}
+    assert "chinook_platform.lib.secrets" in definitions["service"]
+    assert "--check-dagster-storage" in definitions["service"]
+    assert "healthCheck" in definitions["service"] and "healthCheck" not in definitions["run"]

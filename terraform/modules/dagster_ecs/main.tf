@@ -345,6 +345,15 @@ resource "aws_ecs_task_definition" "service" {
     readonlyRootFilesystem = false
     portMappings           = each.value.port == null ? [] : [{ containerPort = each.value.port, protocol = "tcp" }]
     logConfiguration       = merge(local.log_configuration, { options = merge(local.log_configuration.options, { awslogs-stream-prefix = each.key }) })
+    # ECS injects the storage password once, at task start: after a rotation the login is refused, this check
+    # fails, and ECS replaces the task, whose new password ECS reads from the secret (lib/secrets.py).
+    healthCheck = {
+      command     = ["CMD", "python", "-m", "chinook_platform.lib.secrets", "--check-dagster-storage"]
+      interval    = 60
+      timeout     = 15
+      retries     = 3
+      startPeriod = 120
+    }
   }])
 }
 
