@@ -85,7 +85,8 @@ clean:  ## delete the home folder ($CHINOOK_HOME, default .chinook): every datab
 
 # --- AWS deployment (terraform/README.md) -------------------------------------------------------------
 LAMBDA_ZIP ?= terraform/.build/landing-loader.zip
-lambda-zip: install  ## the landing loader's deployment zip (arm64, Python 3.12), uploaded by terraform apply
+lambda-zip: install  ## the Lambda zips terraform apply uploads: the notifier's, and the loader's (arm64, Python 3.12)
+	$(BIN)/python -m chinook_platform.lambdas.artifact --notifier $(dir $(LAMBDA_ZIP))landing-notifier.zip
 	$(BIN)/python -m chinook_platform.lambdas.artifact $(LAMBDA_ZIP)
 
 # The code location image, pushed to the ECR repository Terraform creates (needs docker and the AWS CLI).

@@ -17,6 +17,9 @@ locals {
   # Who loads landed files: the Dagster landing sensor (default) or the landing loader Lambda.
   lambda_loads = var.landing_loader == "lambda"
 
+  # The Lambda zips come from `make lambda-zip` (chinook_platform/lambdas/artifact.py), not the archive provider.
+  lambda_artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/.build")
+
   # The platform's settings in the cloud, as the ECS tasks get them; `chinook env --from-terraform` writes the
   # same from the outputs (chinook_platform/lib/terraform_env.py; a test keeps the two in step).
   oltp = module.databases.instances["oltp"]
@@ -43,6 +46,7 @@ locals {
     CHINOOK_WAREHOUSE_PG_PORT       = tostring(local.olap.port)
     CHINOOK_WAREHOUSE_PG_DBNAME     = local.olap.db_name
     CHINOOK_WAREHOUSE_PG_SECRET_ARN = module.databases.master_user_secret_arns["olap"]
+    CHINOOK_ALERTS_TOPIC_ARN        = module.alerts.topic_arn
   }, { for name, value in local.redshift_settings : name => value if var.enable_redshift })
 
 }
@@ -71,10 +75,11 @@ module "storage" {
 module "landing_notifier" {
   source = "./modules/lambda"
 
-  function_name      = "${local.name}-landing-notifier"
-  source_file        = "${path.module}/lambda/landing_notifier/handler.py"
-  landing_bucket_arn = module.storage.landing_bucket_arn
-  log_retention_days = var.lambda_log_retention_days
+  function_name         = "${local.name}-landing-notifier"
+  artifact_path         = "${local.lambda_artifacts_dir}/landing-notifier.zip"
+  landing_bucket_arn    = module.storage.landing_bucket_arn
+  log_retention_days    = var.lambda_log_retention_days
+  dead_letter_queue_arn = module.alerts.landing_failures_queue_arn
 }
 
 # The serverless loader (landing_loader = "lambda"): built by `make lambda-zip`, it runs lib/oltp/load.py for each
@@ -84,7 +89,7 @@ module "landing_loader" {
   count  = local.lambda_loads ? 1 : 0
 
   function_name              = "${local.name}-landing-loader"
-  artifact_path              = "${path.module}/.build/landing-loader.zip"
+  artifact_path              = "${local.lambda_artifacts_dir}/landing-loader.zip"
   artifacts_bucket_name      = module.storage.artifacts_bucket_name
   landing_bucket_arn         = module.storage.landing_bucket_arn
   vpc_id                     = module.network.vpc_id
@@ -98,7 +103,8 @@ module "landing_loader" {
     schema     = var.oltp_schema
     secret_arn = module.databases.master_user_secret_arns["oltp"]
   }
-  log_retention_days = var.lambda_log_retention_days
+  log_retention_days    = var.lambda_log_retention_days
+  dead_letter_queue_arn = module.alerts.landing_failures_queue_arn
 }
 
 module "bastion" {
@@ -136,14 +142,19 @@ module "redshift" {
   source = "./modules/redshift"
   count  = var.enable_redshift ? 1 : 0
 
-  name                       = local.name
-  vpc_id                     = module.network.vpc_id
-  subnet_ids                 = module.network.private_subnet_ids
-  s3_prefix_list_id          = module.network.s3_prefix_list_id
-  allowed_security_group_ids = { bastion = module.bastion.security_group_id }
-  lake_bucket_arn            = module.storage.lake_bucket_arn
-  base_capacity              = var.redshift_base_capacity
-  daily_rpu_hours_limit      = var.redshift_daily_rpu_hours_limit
+  name                  = local.name
+  vpc_id                = module.network.vpc_id
+  subnet_ids            = module.network.private_subnet_ids
+  s3_prefix_list_id     = module.network.s3_prefix_list_id
+  lake_bucket_arn       = module.storage.lake_bucket_arn
+  base_capacity         = var.redshift_base_capacity
+  daily_rpu_hours_limit = var.redshift_daily_rpu_hours_limit
+
+  # 5439 from the bastion and, with Dagster on ECS, from its tasks (dbt and the warehouse loads run there).
+  allowed_security_group_ids = merge(
+    { bastion = module.bastion.security_group_id },
+    var.enable_dagster ? { dagster = module.dagster[0].security_group_id } : {},
+  )
 }
 
 module "dagster_runner_iam" {
@@ -153,6 +164,7 @@ module "dagster_runner_iam" {
   landing_bucket_arn     = module.storage.landing_bucket_arn
   lake_bucket_arn        = module.storage.lake_bucket_arn
   trusted_principal_arns = length(var.dagster_runner_trusted_principal_arns) > 0 ? var.dagster_runner_trusted_principal_arns : ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root"]
+  alerts_topic_arn       = module.alerts.topic_arn
   secret_arns = concat(
     values(module.databases.master_user_secret_arns),
     [for redshift in module.redshift : redshift.admin_password_secret_arn],
@@ -190,15 +202,43 @@ module "quicksight" {
   source = "./modules/quicksight"
   count  = var.enable_quicksight ? 1 : 0
 
-  name                       = local.name
-  vpc_id                     = module.network.vpc_id
-  subnet_ids                 = module.network.private_subnet_ids
-  database_security_group_id = module.databases.security_group_id
-  database = {
+  name       = local.name
+  vpc_id     = module.network.vpc_id
+  subnet_ids = module.network.private_subnet_ids
+  owner_arn  = var.quicksight_owner_arn
+
+  # The warehouse dbt builds into (CHINOOK_WAREHOUSE_TARGET): Redshift when enabled, else the OLAP PostgreSQL.
+  database_security_group_id = var.enable_redshift ? module.redshift[0].security_group_id : module.databases.security_group_id
+  database = var.enable_redshift ? {
+    engine     = "redshift"
+    host       = module.redshift[0].workgroup_endpoint.address
+    port       = module.redshift[0].workgroup_endpoint.port
+    name       = module.redshift[0].database_name
+    secret_arn = module.redshift[0].admin_password_secret_arn
+    } : {
+    engine     = "postgresql"
     host       = module.databases.instances["olap"].address
     port       = module.databases.instances["olap"].port
     name       = module.databases.instances["olap"].db_name
     secret_arn = module.databases.master_user_secret_arns["olap"]
   }
-  owner_arn = var.quicksight_owner_arn
+}
+
+# Failures that alert: the SNS topic, alarms on the ECS services, RDS and the Lambdas, the failed-events queue and
+# the monthly budget (terraform/README.md: when an alarm fires).
+module "alerts" {
+  source = "./modules/alerts"
+
+  name                  = local.name
+  email                 = var.alert_email
+  monthly_budget_usd    = var.monthly_budget_usd
+  ecs_cluster_name      = var.enable_dagster ? "${local.name}-dagster" : null
+  ecs_service_names     = var.enable_dagster ? module.dagster[0].service_names : []
+  lambda_function_names = concat(["${local.name}-landing-notifier"], local.lambda_loads ? ["${local.name}-landing-loader"] : [])
+  db_instances = {
+    for role in ["oltp", "olap"] : role => {
+      identifier    = "${local.name}-${role}"
+      allocated_gib = var.db_allocated_storage
+    }
+  }
 }

@@ -179,3 +179,8 @@ output "quicksight_dashboard_id" {
   description = "ID of the QuickSight sales dashboard over the KPI tables, or null when QuickSight is disabled."
   value       = one(module.quicksight[*].dashboard_id)
 }
+
+output "alerts_topic_arn" {
+  description = "ARN of the SNS topic alarms, the budget and failed Dagster runs notify (subscribe to it: terraform/README.md)."
+  value       = module.alerts.topic_arn
+}

@@ -236,13 +236,13 @@ variable "enable_redshift" {
 }
 
 variable "redshift_base_capacity" {
-  description = "Base capacity of the Redshift Serverless workgroup in RPUs (8 is the smallest)."
+  description = "Base capacity of the Redshift Serverless workgroup in RPUs: 4 (the smallest, half the hourly cost of 8) or a multiple of 8 up to 1024."
   type        = number
   default     = 8
 
   validation {
-    condition     = var.redshift_base_capacity >= 8 && var.redshift_base_capacity <= 1024 && var.redshift_base_capacity % 8 == 0
-    error_message = "redshift_base_capacity must be a multiple of 8 between 8 and 1024."
+    condition     = var.redshift_base_capacity == 4 || (var.redshift_base_capacity >= 8 && var.redshift_base_capacity <= 1024 && var.redshift_base_capacity % 8 == 0)
+    error_message = "redshift_base_capacity must be 4 or a multiple of 8 between 8 and 1024."
   }
 }
 
@@ -304,6 +304,12 @@ variable "oltp_schema" {
   }
 }
 
+variable "lambda_artifacts_dir" {
+  description = "Directory holding the Lambda zips built by `make lambda-zip` (landing-notifier.zip, landing-loader.zip); null: terraform/.build."
+  type        = string
+  default     = null
+}
+
 variable "lambda_log_retention_days" {
   description = "Retention of the landing notifier's CloudWatch log group, in days."
   type        = number
@@ -357,4 +363,21 @@ variable "dagster_service_memory" {
   description = "Memory of each Dagster service task in MiB."
   type        = number
   default     = 1024
+}
+
+variable "alert_email" {
+  description = "Optional e-mail address subscribed to the alerts topic (alarms, budget, failed Dagster runs); null for none."
+  type        = string
+  default     = null
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly AWS cost budget in USD: the alerts topic hears at 80% of it spent and at 100% forecast."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd must be positive."
+  }
 }

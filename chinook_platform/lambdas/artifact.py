@@ -2,6 +2,8 @@
 imports, for the Lambda runtime (Python 3.12 on arm64 by default), pinned by ``constraints.txt``.
 
 ``python -m chinook_platform.lambdas.artifact OUT.zip [--platform P --python-version V]`` (``make lambda-zip``).
+``--notifier`` writes the landing notifier's zip instead: its one ``handler.py``, byte-identical on every build
+(fixed timestamps), so its hash changes only when the handler does (Terraform reads it with filebase64sha256).
 boto3 is the runtime's own. What the loader never imports is left out (Arrow Flight, headers, test suites), so
 the unzipped size stays under Lambda's 250 MB; the build fails rather than produce a larger one.
 """
@@ -23,6 +25,8 @@ PACKAGE_PARTS = ["__init__.py", "lib", "lambdas"]
 PRUNED_DIRS = {"__pycache__", "tests", "include"}
 PRUNED_SUFFIXES = {".pyx", ".pxd", ".pxi", ".h", ".hpp", ".cc", ".cpp"}
 PRUNED_NAME_PARTS = ("arrow_flight", "_flight.", "libarrow_python_flight")
+NOTIFIER_HANDLER = REPO / "terraform" / "lambda" / "landing_notifier" / "handler.py"
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def kept(path: Path) -> bool:
@@ -76,12 +80,27 @@ def build(out: Path, platform: str = "aarch64-manylinux_2_28", python_version: s
     return size
 
 
+def build_notifier(out: Path, handler: Path = NOTIFIER_HANDLER) -> None:
+    """Write the notifier's zip: ``handler.py`` at its root, mode 0644, a fixed timestamp."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    entry = zipfile.ZipInfo("handler.py", date_time=ZIP_EPOCH)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.external_attr = 0o100644 << 16
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(entry, handler.read_bytes())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--platform", default="aarch64-manylinux_2_28", help="uv's --python-platform")
     parser.add_argument("--python-version", default="3.12")
+    parser.add_argument("--notifier", action="store_true", help="the landing notifier's zip instead")
     args = parser.parse_args()
+    if args.notifier:
+        build_notifier(args.out)
+        print(f"{args.out}: {args.out.stat().st_size} bytes")
+        return
     size = build(args.out, args.platform, args.python_version)
     print(f"{args.out}: {args.out.stat().st_size / 2**20:.1f} MiB zipped, {size / 2**20:.1f} MiB unzipped")
 

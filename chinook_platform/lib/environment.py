@@ -160,6 +160,7 @@ class Settings(BaseSettings):
     s3_endpoint_url: str = _setting("CHINOOK_S3_ENDPOINT_URL", "")  # MinIO, LocalStack, moto; empty means AWS
     s3_region: str = _setting("AWS_REGION", "us-east-1")
     reports_url: str = _setting("CHINOOK_REPORTS_URL", "")  # an s3:// prefix the dashboard is also published to
+    alerts_topic_arn: str = _setting("CHINOOK_ALERTS_TOPIC_ARN", "")  # SNS topic failed runs go to; empty: the log
 
     @cached_property
     def warehouse(self) -> WarehouseSettings:

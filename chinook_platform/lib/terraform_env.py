@@ -73,6 +73,7 @@ def platform_settings(outputs: Mapping[str, Any], through_ssm_tunnels: bool = Fa
         "CHINOOK_WAREHOUSE_PG_PORT": str(olap_port),
         "CHINOOK_WAREHOUSE_PG_DBNAME": output("olap_database_name"),
         "CHINOOK_WAREHOUSE_PG_SECRET_ARN": output("olap_master_user_secret_arn"),
+        "CHINOOK_ALERTS_TOPIC_ARN": output("alerts_topic_arn"),
     }
     if redshift := outputs.get("redshift_workgroup_endpoint"):
         settings |= {

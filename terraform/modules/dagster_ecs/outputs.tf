@@ -27,3 +27,8 @@ output "task_role_arn" {
   description = "ARN of the role the services and runs assume."
   value       = aws_iam_role.task.arn
 }
+
+output "service_names" {
+  description = "Names of the ECS services (code-location, webserver, daemon)."
+  value       = keys(aws_ecs_service.this)
+}

@@ -42,6 +42,12 @@ data "aws_iam_policy_document" "this" {
     actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     resources = var.secret_arns
   }
+
+  statement {
+    sid       = "PublishRunFailures"
+    actions   = ["sns:Publish"]
+    resources = [var.alerts_topic_arn]
+  }
 }
 
 resource "aws_iam_policy" "this" {

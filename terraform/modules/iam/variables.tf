@@ -38,3 +38,8 @@ variable "max_session_duration" {
     error_message = "max_session_duration must be between 3600 and 43200 seconds."
   }
 }
+
+variable "alerts_topic_arn" {
+  description = "ARN of the alerts topic the run-failure sensor publishes to."
+  type        = string
+}

@@ -1,12 +1,5 @@
 data "aws_caller_identity" "current" {}
 
-data "archive_file" "this" {
-  type             = "zip"
-  source_file      = var.source_file
-  output_path      = "${path.root}/.build/${var.function_name}.zip"
-  output_file_mode = "0644"
-}
-
 # Created here (not on first invocation) so its retention is managed and the role needs no
 # logs:CreateLogGroup.
 resource "aws_cloudwatch_log_group" "this" {
@@ -47,6 +40,12 @@ data "aws_iam_policy_document" "this" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
+
+  statement {
+    sid       = "SendFailedEventsToTheQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.dead_letter_queue_arn]
+  }
 }
 
 resource "aws_iam_role_policy" "this" {
@@ -58,7 +57,6 @@ resource "aws_iam_role_policy" "this" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_50:X-Ray tracing would need extra write permissions; one structured log line per object is enough.
   #checkov:skip=CKV_AWS_115:New accounts have an account concurrency of 10, below which reserved concurrency cannot be set.
-  #checkov:skip=CKV_AWS_116:S3 retries asynchronous invocations twice; a dead-letter queue adds a paid SQS queue for no consumer.
   #checkov:skip=CKV_AWS_117:The function only calls S3 and CloudWatch Logs; running it in the VPC would add ENI permissions to its role.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built from reviewed source by this configuration.
   function_name    = var.function_name
@@ -67,10 +65,15 @@ resource "aws_lambda_function" "this" {
   runtime          = "python3.12"
   handler          = "handler.handler"
   architectures    = ["arm64"]
-  filename         = data.archive_file.this.output_path
-  source_code_hash = data.archive_file.this.output_base64sha256
+  filename         = var.artifact_path
+  source_code_hash = filebase64sha256(var.artifact_path)
   memory_size      = var.memory_size
   timeout          = var.timeout
+
+  # Events that still fail after S3's asynchronous retries (two) are kept in the queue, which alarms (modules/alerts).
+  dead_letter_config {
+    target_arn = var.dead_letter_queue_arn
+  }
 
   depends_on = [
     aws_cloudwatch_log_group.this,

@@ -8,8 +8,8 @@ variable "function_name" {
   }
 }
 
-variable "source_file" {
-  description = "Path of the handler's Python source file (handler.py), zipped by the archive_file data source."
+variable "artifact_path" {
+  description = "Path of the function's deployment zip (handler.py at its root), built by `make lambda-zip`."
   type        = string
 }
 
@@ -34,4 +34,9 @@ variable "timeout" {
   description = "Timeout of one invocation in seconds."
   type        = number
   default     = 30
+}
+
+variable "dead_letter_queue_arn" {
+  description = "ARN of the SQS queue the function sends the events it failed on to (after the asynchronous retries)."
+  type        = string
 }

@@ -143,6 +143,12 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
+    sid       = "SendFailedEventsToTheQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.dead_letter_queue_arn]
+  }
+
+  statement {
     sid = "RunInTheVpc"
     actions = [
       "ec2:CreateNetworkInterface",
@@ -167,7 +173,6 @@ resource "aws_iam_role_policy" "this" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_50:X-Ray tracing would need extra write permissions; each load is logged and recorded in load_log.
   #checkov:skip=CKV_AWS_115:New accounts have an account concurrency of 10, below which reserved concurrency cannot be set; loads are serialized by an advisory lock instead.
-  #checkov:skip=CKV_AWS_116:S3 retries asynchronous invocations twice; a rejected file stays in the load_log and the log, a dead-letter queue would have no consumer.
   #checkov:skip=CKV_AWS_173:The environment holds no secret (the password is fetched from Secrets Manager); the AWS-managed key encrypts it.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built from this repository by make lambda-zip.
   function_name    = var.function_name
@@ -181,6 +186,11 @@ resource "aws_lambda_function" "this" {
   source_code_hash = filebase64sha256(var.artifact_path)
   memory_size      = var.memory_size
   timeout          = var.timeout
+
+  # Events that still fail after S3's asynchronous retries (two) are kept in the queue, which alarms (modules/alerts).
+  dead_letter_config {
+    target_arn = var.dead_letter_queue_arn
+  }
 
   vpc_config {
     subnet_ids         = var.subnet_ids

@@ -71,3 +71,8 @@ variable "timeout" {
   type        = number
   default     = 300
 }
+
+variable "dead_letter_queue_arn" {
+  description = "ARN of the SQS queue the function sends the events it failed on to (after the asynchronous retries)."
+  type        = string
+}

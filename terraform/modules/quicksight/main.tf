@@ -4,7 +4,7 @@ data "aws_caller_identity" "current" {}
 
 resource "aws_security_group" "this" {
   name_prefix = "${var.name}-quicksight-"
-  description = "QuickSight VPC connection ${var.name}: talks to the OLAP database only."
+  description = "QuickSight VPC connection ${var.name}: talks to the warehouse only."
   vpc_id      = var.vpc_id
 
   tags = { Name = "${var.name}-quicksight" }
@@ -16,7 +16,7 @@ resource "aws_security_group" "this" {
 
 resource "aws_vpc_security_group_egress_rule" "postgres" {
   security_group_id            = aws_security_group.this.id
-  description                  = "PostgreSQL to the OLAP database"
+  description                  = "The warehouse (${var.database.engine})"
   ip_protocol                  = "tcp"
   from_port                    = var.database.port
   to_port                      = var.database.port
@@ -30,7 +30,7 @@ resource "aws_vpc_security_group_ingress_rule" "database_return_traffic" {
   #checkov:skip=CKV_AWS_25:False positive: the source is the database security group, not a CIDR.
   #checkov:skip=CKV_AWS_260:False positive: the source is the database security group, not a CIDR.
   security_group_id            = aws_security_group.this.id
-  description                  = "Return traffic from the OLAP database"
+  description                  = "Return traffic from the warehouse"
   ip_protocol                  = "tcp"
   from_port                    = 0
   to_port                      = 65535
@@ -41,7 +41,7 @@ resource "aws_vpc_security_group_ingress_rule" "database_return_traffic" {
 # exists exactly when QuickSight does, and before the data source (whose creation tests the connection).
 resource "aws_vpc_security_group_ingress_rule" "database_from_quicksight" {
   security_group_id            = var.database_security_group_id
-  description                  = "PostgreSQL from QuickSight"
+  description                  = "Warehouse connections from QuickSight"
   ip_protocol                  = "tcp"
   from_port                    = var.database.port
   to_port                      = var.database.port
@@ -104,14 +104,28 @@ resource "aws_quicksight_vpc_connection" "this" {
 resource "aws_quicksight_data_source" "olap" {
   aws_account_id = data.aws_caller_identity.current.account_id
   data_source_id = "${var.name}-olap"
-  name           = "Chinook warehouse (${var.name} OLAP PostgreSQL)"
-  type           = "POSTGRESQL"
+  name           = "Chinook warehouse (${var.name} ${var.database.engine})"
+  type           = upper(var.database.engine)
 
   parameters {
-    postgresql {
-      host     = var.database.host
-      port     = var.database.port
-      database = var.database.name
+    dynamic "postgresql" {
+      for_each = var.database.engine == "postgresql" ? [var.database] : []
+
+      content {
+        host     = postgresql.value.host
+        port     = postgresql.value.port
+        database = postgresql.value.name
+      }
+    }
+
+    dynamic "redshift" {
+      for_each = var.database.engine == "redshift" ? [var.database] : []
+
+      content {
+        host     = redshift.value.host
+        port     = redshift.value.port
+        database = redshift.value.name
+      }
     }
   }
 

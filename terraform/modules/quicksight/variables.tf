@@ -19,18 +19,24 @@ variable "subnet_ids" {
 }
 
 variable "database_security_group_id" {
-  description = "Security group of the OLAP database: this module adds the rule letting QuickSight in."
+  description = "Security group of the warehouse (OLAP PostgreSQL or Redshift): this module adds the rule letting QuickSight in."
   type        = string
 }
 
 variable "database" {
-  description = "The OLAP PostgreSQL database: host, port, database name and the ARN of the Secrets Manager secret holding its credentials (never a password)."
+  description = "The warehouse dbt builds into: engine (postgresql or redshift), host, port, database name and the ARN of the Secrets Manager secret holding its credentials (never a password)."
   type = object({
+    engine     = string
     host       = string
     port       = number
     name       = string
     secret_arn = string
   })
+
+  validation {
+    condition     = contains(["postgresql", "redshift"], var.database.engine)
+    error_message = "database.engine must be postgresql or redshift."
+  }
 }
 
 variable "owner_arn" {
