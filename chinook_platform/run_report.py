@@ -11,8 +11,10 @@ from typing import IO, Any
 import dagster as dg
 
 from chinook_platform.lib.errors import explain_error_info
+from chinook_platform.lib.orchestration.run_workers import HOST_TAG, PID_TAG
 
-PID_TAG, HOST_TAG = "chinook/pid", "chinook/host"
+__all__ = ["HOST_TAG", "PID_TAG", "RunReport", "RunReporter", "pool_holders"]
+
 # Warnings worth repeating in the summary come from the platform's own steps, not dbt's.
 DBT_STEP_PREFIX = "warehouse_dbt"
 
