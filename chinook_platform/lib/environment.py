@@ -160,6 +160,7 @@ class Settings(BaseSettings):
     s3_endpoint_url: str = _setting("CHINOOK_S3_ENDPOINT_URL", "")  # MinIO, LocalStack, moto; empty means AWS
     s3_region: str = _setting("AWS_REGION", "us-east-1")
     reports_url: str = _setting("CHINOOK_REPORTS_URL", "")  # an s3:// prefix the dashboard is also published to
+    pool_wait_seconds: float = _setting("CHINOOK_POOL_WAIT_SECONDS", 600.0, ge=0)  # `chinook run` on a held pool
 
     @cached_property
     def warehouse(self) -> WarehouseSettings:
