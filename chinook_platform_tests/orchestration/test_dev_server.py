@@ -157,3 +157,16 @@ def test_after_the_whole_dev_server_is_killed_mid_run_a_restart_brings_the_data(
     assert dev.wait_for("the facts", lambda: dev.facts() == 2240, 480)
     assert dev.instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
     assert dev.wait_for("every pool free", lambda: pools_free(dev.instance), 60)
+
+
+def test_landing_the_sample_data_gives_one_load_run_and_one_automation_run(dev):
+    """The count the README states for the walkthrough's step 2, read from Dagster's run records."""
+    dev.start()
+    land(dev.home)
+    assert dev.wait_for("the facts", lambda: dev.facts() == 2240, 480)
+    time.sleep(30)  # three more automation ticks: nothing else may start
+    runs = dev.wait_for("every run finished", lambda: all(r.status in FINISHED for r in dev.runs()) and dev.runs(), 120)
+    assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), [(r.run_id, r.status) for r in runs]
+    loads = [r for r in runs if r.tags.get("dagster/sensor_name") == "landing_sensor"]
+    automation = [r for r in runs if r.tags.get("dagster/sensor_name") == "chinook_automation"]
+    assert (len(loads), len(automation), len(runs)) == (1, 1, 2)
