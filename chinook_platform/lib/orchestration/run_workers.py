@@ -24,9 +24,9 @@ def worker_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
     pid = None
     for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         data = entry.dagster_event.engine_event_data if entry.dagster_event else None
-        value = data.metadata.get("pid") if data and data.metadata else None
-        if value is not None and str(value.value).isdigit():
-            pid = int(value.value)  # the last one: a resumed run has a new worker
+        value = str(data.metadata["pid"].value) if data and data.metadata and "pid" in data.metadata else ""
+        if value.isdigit():
+            pid = int(value)  # the last one: a resumed run has a new worker
     return pid
 
 
