@@ -124,7 +124,7 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
                 with _stop_on_sigterm():
                     results.append(_execute(definitions, instance, first, out))
                     # After a failed load too: its table's data version did not move, so nothing below it runs.
-                    if incremental and not report.interrupted:
+                    if incremental and not report.interrupted and not report.unavailable:
                         rest = [k for k in keys if k.path[0] not in FIRST_LAYERS]
                         results += _execute_what_changed(definitions, instance, rest, report)
             except PoolWaitTimeout as timeout:
@@ -132,10 +132,16 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
                 return EXIT_UNAVAILABLE
             except KeyboardInterrupt:
                 processes.signal_children(signal.SIGINT)
-                for line in _cancel_own_runs(instance):
+                canceled = _cancel_own_runs(instance)
+                if report.unavailable:
+                    return _unavailable(report, err)
+                for line in canceled:
                     print(line, file=out)
                 print("interrupted: the run was stopped and its pool slots released", file=out)
                 return EXIT_INTERRUPTED
+            if report.unavailable:
+                _cancel_own_runs(instance)
+                return _unavailable(report, err)
     summary, code = summarize(report, success=all(r.success for r in results), fail_on=fail_on)
     if report.interrupted:
         code = EXIT_INTERRUPTED
@@ -149,6 +155,12 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
     )
     print(f"result:     {verdict(code)} (exit {code})", file=out)
     return code
+
+
+def _unavailable(report: RunReport, err: IO[str]) -> int:
+    """A server went away mid-run: the run stopped at its first failure; one line names the server."""
+    print(f"Error: {report.unavailable}", file=err)
+    return EXIT_UNAVAILABLE
 
 
 def _reporting_definitions(reporter: RunReporter) -> dg.Definitions:
