@@ -160,8 +160,10 @@ def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(post
         engine.dispose()
 
 
-def test_two_chinook_runs_on_one_postgres_warehouse_both_succeed_with_exact_facts(postgres_url, tmp_path):
-    """Both runners reach dbt together: the database serializes the builds (an advisory lock), none collides."""
+@pytest.mark.parametrize("repetition", [1, 2, 3])
+def test_two_chinook_runs_on_one_postgres_warehouse_both_succeed_with_exact_facts(postgres_url, tmp_path, repetition):
+    """Both runners reach dbt together: the database serializes the builds (an advisory lock), none collides
+    (before it, at least one runner of two failed in each of four tries)."""
     suffix = uuid.uuid4().hex[:8]
     schemas = {name: f"race_{name}_{suffix}" for name in ("oltp", "staging", "analytics")}
     landing = tmp_path / "landing"
