@@ -2,7 +2,8 @@
 
 One line per asset as it finishes, then a summary over every layer; Dagster's and dbt's own logs go to a log file
 under ``$CHINOOK_HOME/logs`` (to the console with ``--verbose``). Before it starts, runs of this Dagster instance
-whose process is gone give back their pool slots and are marked failed, so a killed run never blocks the next.
+whose process is gone give back their pool slots and are marked failed, so a killed run never blocks the next;
+a pool a living run holds is waited for asleep (``lib/orchestration/pools.py``), for CHINOOK_POOL_WAIT_SECONDS.
 """
 
 from __future__ import annotations
@@ -26,46 +27,16 @@ import dagster as dg  # noqa: E402
 
 from chinook_platform.cli import (  # noqa: E402
     EXIT_INTERRUPTED,
+    EXIT_UNAVAILABLE,
     EXIT_USAGE,
 )
 from chinook_platform.lib import environment  # noqa: E402
 from chinook_platform.lib.oltp import status as oltp_status  # noqa: E402
 from chinook_platform.lib.orchestration import processes  # noqa: E402
 from chinook_platform.lib.orchestration.changed_assets import changed_assets  # noqa: E402
+from chinook_platform.lib.orchestration.pools import PoolWaitTimeout, free_dead_runs, wait_for_pools  # noqa: E402
 from chinook_platform.run_report import HOST_TAG, PID_TAG, RunReport, RunReporter  # noqa: E402
 from chinook_platform.run_summary import summarize, verdict  # noqa: E402
-
-POOLS = ("chinook_oltp", "chinook_warehouse")
-
-
-def free_dead_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Runs of this instance whose process is gone: their pool slots freed, their status failed; one line each."""
-    in_progress = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
-    host = socket.gethostname()
-    freed = []
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=in_progress, tags={HOST_TAG: host})):
-        pid = int(run.tags.get(PID_TAG, "0"))
-        if not pid or processes.alive(pid):
-            continue
-        pools = [
-            pool
-            for pool in POOLS
-            if any(s.run_id == run.run_id for s in instance.event_log_storage.get_concurrency_info(pool).claimed_slots)
-        ]
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        instance.report_run_failed(run, f"chinook: process {pid} of this run is gone; its pool slots were freed")
-        freed.append(
-            f"freed run {run.run_id[:8]} (process {pid} is gone): "
-            f"{'released pool ' + ', '.join(pools) if pools else 'no pool slots held'}; marked failed"
-        )
-    # Slots left by runs already finished (e.g. failed by the daemon's run monitoring).
-    for pool in POOLS:
-        for slot in instance.event_log_storage.get_concurrency_info(pool).claimed_slots:
-            holder = instance.get_run_by_id(slot.run_id)
-            if holder is None or holder.is_finished:
-                instance.event_log_storage.free_concurrency_slots_for_run(slot.run_id)
-                freed.append(f"freed pool {pool} held by finished run {slot.run_id[:8]}")
-    return freed
 
 
 @contextlib.contextmanager
@@ -151,17 +122,26 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
             _print_header(out, len(first), len(keys), incremental, log_path)
             try:
                 with _stop_on_sigterm():
-                    results.append(_execute(definitions, instance, first))
+                    results.append(_execute(definitions, instance, first, out))
                     # After a failed load too: its table's data version did not move, so nothing below it runs.
-                    if incremental and not report.interrupted:
+                    if incremental and not report.interrupted and not report.unavailable:
                         rest = [k for k in keys if k.path[0] not in FIRST_LAYERS]
                         results += _execute_what_changed(definitions, instance, rest, report)
+            except PoolWaitTimeout as timeout:
+                print(f"Error: {timeout}", file=err)
+                return EXIT_UNAVAILABLE
             except KeyboardInterrupt:
                 processes.signal_children(signal.SIGINT)
-                for line in _cancel_own_runs(instance):
+                canceled = _cancel_own_runs(instance)
+                if report.unavailable:
+                    return _unavailable(report, err)
+                for line in canceled:
                     print(line, file=out)
                 print("interrupted: the run was stopped and its pool slots released", file=out)
                 return EXIT_INTERRUPTED
+            if report.unavailable:
+                _cancel_own_runs(instance)
+                return _unavailable(report, err)
     summary, code = summarize(report, success=all(r.success for r in results), fail_on=fail_on)
     if report.interrupted:
         code = EXIT_INTERRUPTED
@@ -175,6 +155,12 @@ def run_pipeline(select: str | None, fail_on: str, verbose: bool, everything: bo
     )
     print(f"result:     {verdict(code)} (exit {code})", file=out)
     return code
+
+
+def _unavailable(report: RunReport, err: IO[str]) -> int:
+    """A server went away mid-run: the run stopped at its first failure; one line names the server."""
+    print(f"Error: {report.unavailable}", file=err)
+    return EXIT_UNAVAILABLE
 
 
 def _reporting_definitions(reporter: RunReporter) -> dg.Definitions:
@@ -215,12 +201,16 @@ def _execute_what_changed(
     if not reached:
         return []
     report.total_assets += len(reached)
-    return [_execute(definitions, instance, reached)]
+    return [_execute(definitions, instance, reached, report.out)]
 
 
 def _execute(
-    definitions: dg.Definitions, instance: dg.DagsterInstance, keys: list[dg.AssetKey]
+    definitions: dg.Definitions, instance: dg.DagsterInstance, keys: list[dg.AssetKey], out: IO[str]
 ) -> dg.ExecuteInProcessResult:
+    """One run of ``keys``, once the pools their steps use are free."""
+    graph = definitions.resolve_asset_graph()
+    pools = set().union(*(graph.get(k).pools or set() for k in keys))
+    wait_for_pools(instance, pools, environment.settings().pool_wait_seconds, out)
     job = definitions.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
         instance=instance,

@@ -4,15 +4,22 @@ a logging handler, and the failures, checks and warnings the summary repeats."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import dagster as dg
+import sqlalchemy as sa
 
 from chinook_platform.lib.errors import explain_error_info
+from chinook_platform.lib.orchestration.run_workers import HOST_TAG, PID_TAG
 
-PID_TAG, HOST_TAG = "chinook/pid", "chinook/host"
+__all__ = ["HOST_TAG", "PID_TAG", "RunReport", "RunReporter", "pool_holders"]
+
+# How lib/errors explains a server that is gone (a database, S3): the run stops at once and says so in one line.
+UNREACHABLE = "cannot reach "
 # Warnings worth repeating in the summary come from the platform's own steps, not dbt's.
 DBT_STEP_PREFIX = "warehouse_dbt"
 
@@ -40,6 +47,7 @@ class RunReport:
     failures: list[str] = field(default_factory=list)
     waiting: set[str] = field(default_factory=set)
     interrupted: bool = False
+    unavailable: str | None = None  # the first step that found its server gone, and why
     last_event: dict[str, float] = field(default_factory=dict)
     instance: dg.DagsterInstance | None = None  # whose pools a waiting step names the holders of
 
@@ -148,10 +156,16 @@ class RunReporter(logging.Handler):
                 error = event.event_specific_data.error
                 if error.cls_name == "DagsterExecutionInterruptedError":  # Ctrl-C or SIGTERM, dbt told to stop too
                     report.interrupted = True
-                    report.out.write(f"interrupted: {step} stopped\n")
-                    report.out.flush()
+                    if report.unavailable is None:
+                        report.out.write(f"interrupted: {step} stopped\n")
+                        report.out.flush()
                     return
                 reason = explain_error_info(error) or (error.message.strip().splitlines() or [error.cls_name])[0]
+                if reason.startswith(UNREACHABLE):
+                    if report.unavailable is None:
+                        report.unavailable = f"{step} lost {server_of(step)}: {reason}"
+                        os.kill(os.getpid(), signal.SIGINT)  # Dagster stops before the next step, as on Ctrl-C
+                    return
                 report.failures.append(f"{step}: {reason}")
                 report.out.write(f"FAILED {step}: {reason}\n")
                 report.out.flush()
@@ -171,6 +185,23 @@ class RunReporter(logging.Handler):
             + "\n"
         )
         self.report.out.flush()
+
+
+def server_of(step: str) -> str:
+    """The server a step talks to, by its layer: the OLTP database (its loads and the lake's extracts) or the
+    warehouse (staging, dbt, analysis); S3 for the rest."""
+    from chinook_platform.lib.environment import settings
+
+    current = settings()
+    if step.startswith(("oltp__", "lake__")) and "://" in current.oltp_url and "sqlite" not in current.oltp_url:
+        url = sa.make_url(current.oltp_url)
+        return f"the OLTP database server {url.host}:{url.port or 5432}"
+    warehouse = current.warehouse
+    if warehouse.target == "postgres":
+        return f"the warehouse server {warehouse.pg_host}:{warehouse.pg_port}"
+    if warehouse.target == "redshift":
+        return f"the Redshift warehouse {warehouse.redshift_host}:{warehouse.redshift_port}"
+    return f"S3 at {current.s3_endpoint_url or 'AWS'}"
 
 
 def pool_holders(instance: dg.DagsterInstance | None, pool: str) -> str:

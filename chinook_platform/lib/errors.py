@@ -28,6 +28,8 @@ def _refused(message: str) -> bool:
             "name or service not known",
             "no route to host",
             "connection timed out",
+            "server closed the connection unexpectedly",  # the server went away mid-query
+            "terminating connection due to administrator command",
         )
     )
 

@@ -158,3 +158,60 @@ def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(post
             for schema in (oltp_schema, staging_schema):
                 conn.exec_driver_sql(f'drop schema if exists "{schema}" cascade')
         engine.dispose()
+
+
+@pytest.mark.parametrize("repetition", [1, 2, 3])
+def test_two_chinook_runs_on_one_postgres_warehouse_both_succeed_with_exact_facts(postgres_url, tmp_path, repetition):
+    """Both runners reach dbt together: the database serializes the builds (an advisory lock), none collides
+    (before it, at least one runner of two failed in each of four tries)."""
+    suffix = uuid.uuid4().hex[:8]
+    schemas = {name: f"race_{name}_{suffix}" for name in ("oltp", "staging", "analytics")}
+    landing = tmp_path / "landing"
+    shutil.copytree(SAMPLE_DATA, landing)
+    url = sa.make_url(postgres_url)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CHINOOK_", "DAGSTER_", "DBT_"))}
+    environment |= {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}",
+        "CHINOOK_LANDING_URL": str(landing),
+        "CHINOOK_LAKE_URL": str(tmp_path / "lake"),
+        "CHINOOK_OLTP_URL": postgres_url,
+        "CHINOOK_OLTP_SCHEMA": schemas["oltp"],
+        "CHINOOK_WAREHOUSE_TARGET": "postgres",
+        "CHINOOK_WAREHOUSE_PG_HOST": url.host,
+        "CHINOOK_WAREHOUSE_PG_PORT": str(url.port or 5432),
+        "CHINOOK_WAREHOUSE_PG_USER": url.username or "postgres",
+        "CHINOOK_WAREHOUSE_PG_DBNAME": url.database,
+        "CHINOOK_STAGING_SCHEMA": schemas["staging"],
+        "CHINOOK_WAREHOUSE_SCHEMA": schemas["analytics"],
+    }
+    runners = [
+        subprocess.Popen(
+            [str(Path(sys.executable).with_name("chinook")), "run"],
+            cwd=REPO,
+            env=environment | {"CHINOOK_HOME": str(tmp_path / f"home_{name}")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        for name in ("a", "b")
+    ]
+    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        outputs = [r.communicate(timeout=600)[0] for r in runners]
+        for runner, output in zip(runners, outputs, strict=True):
+            assert runner.returncode == 0, output[-4000:]
+        with engine.connect() as conn:
+            lines, distinct = conn.exec_driver_sql(
+                f'select count(*), count(distinct invoice_line_id) from "{schemas["analytics"]}".fct_invoice_line'
+            ).one()
+        assert (lines, distinct) == (2240, 2240)
+    finally:
+        for runner in runners:
+            if runner.poll() is None:
+                os.killpg(runner.pid, 9)
+        with engine.begin() as conn:
+            for schema in schemas.values():
+                conn.exec_driver_sql(f'drop schema if exists "{schema}" cascade')
+        engine.dispose()

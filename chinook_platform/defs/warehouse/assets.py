@@ -16,6 +16,7 @@ from chinook_platform.defs.resources import WarehouseResource, warehouse_target
 from chinook_platform.defs.warehouse.project import DBT_EXECUTABLE, warehouse_dbt_project
 from chinook_platform.lib.environment import warehouse_kind, warehouse_settings
 from chinook_platform.lib.warehouse import WAREHOUSE_POOL
+from chinook_platform.lib.warehouse.build_lock import dbt_build_lock
 from chinook_platform.lib.warehouse.tables import describe_models
 
 
@@ -80,6 +81,12 @@ def warehouse_dbt_models(
     staging.wait_until_writable()  # a reader's brief hold on the DuckDB file would fail dbt's connection
     # dbt reads this run's warehouse settings from the profile they render, in the folder the dbt resource names.
     warehouse.write_dbt_profile()
+    # Runners on one server warehouse (separate Dagster homes, no shared pool) build it one at a time.
+    with dbt_build_lock(staging, warehouse.settings.analytics_schema, context.log):
+        yield from _build(context, dbt, warehouse, staging)
+
+
+def _build(context: dg.AssetExecutionContext, dbt: WarehouseDbt, warehouse: WarehouseResource, staging: Any) -> Any:
     # One target folder per home, not one per invocation: dbt finds its own partial-parse state there next run.
     events = dbt.cli(["build"], context=context, target_path=warehouse.settings.dbt_target_path).stream()
     descriptions = {key.path[-1]: _column_descriptions(spec) for key, spec in context.assets_def.specs_by_key.items()}

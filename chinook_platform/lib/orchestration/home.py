@@ -50,19 +50,25 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     dequeue_interval_seconds: 1
-# Under `dagster dev`, a run that fails from outside its steps (its process crashed or never reported in) is run
-# again once from where it stopped; a run whose asset or check failed is not: that is for the user to read.
+# Runs are launched in a process of the code server by Dagster's default launcher, which here also tells the
+# daemon's run monitoring whether a run's process is alive (chinook_platform/lib/orchestration/run_launcher.py).
+run_launcher:
+  module: chinook_platform.lib.orchestration.run_launcher
+  class: LocalRunLauncher
+# Under `dagster dev`, a run whose process is gone (killed, or lost with a killed `dagster dev`, whoever started
+# it) is failed within seconds of the next check, and the slots of any finished run are given back.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0 # the default launcher cannot resume a run; run_retries starts it again instead
+  poll_interval_seconds: 5
+  free_slots_after_run_end_seconds: 5
+# Such a run is then run again once from where it stopped; a run whose asset or check failed is not: that is for
+# the user to read.
 run_retries:
   enabled: true
   max_retries: 1
   retry_on_asset_or_op_failure: false
-# Under `dagster dev`, the daemon fails a run whose process has died, which gives back its pool slots
-# (`chinook run` itself frees the runs of its own killed processes before it starts).
-run_monitoring:
-  enabled: true
-  start_timeout_seconds: 180
-  max_resume_run_attempts: 0
-  poll_interval_seconds: 30
 """
 
 

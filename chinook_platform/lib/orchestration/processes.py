@@ -28,6 +28,17 @@ def alive(pid: int) -> bool:
         return True
 
 
+def started_at(pid: int) -> float | None:
+    """When a process started (seconds since the epoch), or None when that cannot be read."""
+    try:
+        ticks = int((PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[19])
+        lines = (PROC / "stat").read_text().splitlines()
+        boot = next(int(line.split()[1]) for line in lines if line.startswith("btime"))
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _parent(pid: int) -> int | None:
     try:
         return int((PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
