@@ -6,21 +6,16 @@ the planner expects a few hundred rows and joins by nested loops (issue 25: minu
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from chinook_platform.lib.contract import TABLES
-from chinook_platform.lib.environment import WAREHOUSE_PROJECT_DIR, warehouse_settings
+from chinook_platform.lib.environment import warehouse_settings
 from chinook_platform.lib.generator import generate
-from chinook_platform.lib.lake import LakeStore
-from chinook_platform.lib.oltp import create_oltp_engine, load_landed_file
-from chinook_platform.lib.warehouse import PostgresStaging, load_new_batches
+from chinook_platform.lib.warehouse import PostgresStaging
+from chinook_platform_tests.warehouse.staged import run_dbt, stage_csvs
 
 pytestmark = pytest.mark.postgres
 
@@ -30,18 +25,11 @@ SLOW_MODELS = ("dim_track", "fct_invoice_line")
 
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[PostgresStaging]:
-    """Scale-10 CSVs through a SQLite OLTP database and a folder lake into PostgreSQL staging, as a run stages."""
+    """Scale-10 CSVs staged in PostgreSQL, as a run stages them."""
     work = tmp_path_factory.mktemp("plans")
     generate(work / "csv", scale=SCALE)
-    oltp, lake = create_oltp_engine(f"sqlite:///{work / 'oltp.sqlite'}"), LakeStore(str(work / "lake"))
     staging = PostgresStaging(postgres_url, f"plans_staging_{uuid.uuid4().hex[:8]}")
-    for table in TABLES:
-        path = work / "csv" / f"{table.csv_name}.csv"
-        load_landed_file(oltp, table, str(path), "v1", lambda p=path: p.open("rb"))
-        lake.extract(oltp, table)
-        stream, uri = (lambda b, t=table: lake.stream(t, b)), (lambda b, t=table: lake.uri(t, b.file))
-        load_new_batches(staging, table, lake.batches(table), stream, uri)
-    oltp.dispose()
+    stage_csvs(work / "csv", work, staging)
     yield staging
     with staging.sql.begin() as conn:
         for schema in (staging.schema, f"{staging.schema}_analytics"):
@@ -77,15 +65,10 @@ def compiled_slow_models(staged: PostgresStaging, tmp_path_factory: pytest.TempP
         staging_schema=staged.schema,
         analytics_schema=f"{staged.schema}_analytics",
     )
-    common = ["--project-dir", str(WAREHOUSE_PROJECT_DIR), "--profiles-dir", str(settings.write_dbt_profile(work))]
-    common += ["--target-path", str(work / "target"), "--log-path", str(work)]
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    env = {**os.environ, "CHINOOK_STAGING_SCHEMA": staged.schema}  # the generated sources read it
     parents = ["--select", *(f"+{m}" for m in SLOW_MODELS), "--exclude", *SLOW_MODELS]
-    for command in (["run", *parents], ["compile", "--select", *SLOW_MODELS]):
-        done = subprocess.run([dbt, "--quiet", *command, *common], env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    folder = work / "target" / "compiled" / "chinook_warehouse" / "models" / "marts"
+    run_dbt(["run", *parents], settings, work)
+    target = run_dbt(["compile", "--select", *SLOW_MODELS], settings, work)
+    folder = target / "compiled" / "chinook_warehouse" / "models" / "marts"
     return {m: (folder / f"{m}.sql").read_text() for m in SLOW_MODELS}
 
 

@@ -44,7 +44,7 @@ lines as (
     select
         invoice_id,
         count(*) as line_count,
-        sum(quantity) as quantity,
+        cast(sum(quantity) as {{ dbt.type_bigint() }}) as quantity,
         max(_load_id) as _load_id,
         max(_line_load_id) as _line_load_id
     from {{ ref('fct_invoice_line') }}
