@@ -4,6 +4,8 @@
         unique_key='invoice_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        dist='invoice_id',
+        sort='invoice_date',
     )
 }}
 -- depends_on: {{ ref('stg_chinook__invoice_line') }}
