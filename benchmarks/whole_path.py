@@ -1,6 +1,8 @@
 """Benchmark: the whole path (`chinook run`) beside its floors and the tools users would pick instead (issue 14).
 
 Usage: python benchmarks/whole_path.py [--scales 1 100] [--methods ...] [--json PATH] [--cache DIR]
+       python benchmarks/whole_path.py --rounds 3 [--scales 100] [--json PATH]  (the two paths beside their own
+       floors in alternating rounds, medians with their spread: whole_path_rounds.py; the figures to quote)
 
 On the same generated CSVs per scale (cached under .chinook/benchmarks/scale-N), each method in its own child:
 - `chinook run`: `chinook land` then `chinook run` in a fresh CHINOOK_HOME (DAGSTER_HOME unset, so the CLI makes
@@ -19,8 +21,9 @@ On the same generated CSVs per scale (cached under .chinook/benchmarks/scale-N),
 Wall s: the child process from start to exit (interpreter and imports included: what a user waits for). Work s:
 the clock around the load itself, after imports (CLI steps: their wall). Peak MiB: the largest sum of VmRSS over
 the child's process tree, polled from /proc every 0.2 s (shared pages counted once per process), or the child's
-own peak RSS from wait4 if larger. The floor is the sum of the work seconds of DuckDB read_csv + PostgreSQL COPY
-+ SQLite executemany + standalone dbt build; "vs chinook run (full)" is the method's wall over that run's wall.
+own peak RSS from wait4 if larger. The floor (one sample) is the sum of the work seconds of DuckDB read_csv
++ SQLite executemany + standalone dbt build: the embedded default's own; "vs chinook run (full)" is the
+method's wall over that run's wall.
 The child processes run the package at this file's checkout (PYTHONPATH). Prints Markdown tables.
 """
 
@@ -66,7 +69,7 @@ CHILDREN = {
     "pandas_star": "pandas star schema and marts into DuckDB (pipeline.py)",
 }
 METHODS = ["chinook", "oltp_postgres", "oltp_daily", *CHILDREN]
-FLOORS = ("duckdb", "postgres", "sqlite", "dbt")
+FLOORS = ("duckdb", "sqlite", "dbt")  # the embedded default's own (the server path's: whole_path_rounds.py)
 DLT_LOADER = """
 import json, sys, time
 import dlt, pyarrow as pa, pyarrow.csv as pv
@@ -157,7 +160,8 @@ def tree_rss_kib(root: int) -> int:
 
 
 def measure(command: list, env: dict[str, str]) -> dict:
-    """Run one child to its end; its wall seconds, peak tree RSS, load average before it and last stdout line."""
+    """Run one child to its end; its wall seconds, CPU seconds (user + system, its waited-for descendants
+    included), peak tree RSS, load average before it and last stdout line."""
     load = float(Path("/proc/loadavg").read_text().split()[0])
     with tempfile.TemporaryFile("w+") as output:
         start = time.perf_counter()
@@ -182,6 +186,7 @@ def measure(command: list, env: dict[str, str]) -> dict:
     return {
         "wall": wall,
         "seconds": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
         "peak_mib": max(peak[0], usage.ru_maxrss) / 1024,
         "load": load,
         "last_line": lines[-1] if lines else "",
@@ -412,7 +417,7 @@ def goals_table(figures: dict[float, dict[str, dict]]) -> str:
             floor = sum(r[f]["seconds"] for f in FLOORS)
             ratio = r["full"]["wall"] / floor
             row(
-                "whole path / floor (DuckDB read_csv + PostgreSQL COPY + SQLite executemany + standalone dbt build)",
+                "whole path / floor (DuckDB read_csv + SQLite executemany + standalone dbt build), one sample",
                 "<= 2x",
                 scale,
                 f"{r['full']['wall']:.1f} s / {floor:.1f} s = {ratio:.1f}x",
@@ -510,6 +515,20 @@ def goals_table(figures: dict[float, dict[str, dict]]) -> str:
     return "\n".join(lines)
 
 
+def run_rounds(args: argparse.Namespace) -> None:
+    """``--rounds N``: each path and its floor alternately, N times per scale (whole_path_rounds.py)."""
+    spec = importlib.util.spec_from_file_location("whole_path_rounds", REPO / "benchmarks" / "whole_path_rounds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    figures = {}
+    for scale in args.scales:
+        folder = dataset(args.cache, scale)
+        figures[f"{scale:g}"] = module.rounds(sys.modules[__name__], scale, folder, args.rounds, args.url, args.cache)
+        print(module.rounds_table(scale, figures[f"{scale:g}"]) + "\n", flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 100])
@@ -532,6 +551,13 @@ def main() -> None:
         help="where generated datasets and the dlt venv are kept (default: %(default)s)",
     )
     parser.add_argument("--json", type=Path, help="write the raw figures here")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=0,
+        help="instead: the embedded default and the server path beside their own floors in this many "
+        "alternating rounds (whole_path_rounds.py)",
+    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -539,6 +565,9 @@ def main() -> None:
         child(method, Path(folder), Path(work), url, schema)
         return
     args.cache.mkdir(parents=True, exist_ok=True)
+    if args.rounds:
+        run_rounds(args)
+        return
     figures: dict[float, dict[str, dict]] = {}
     for scale in args.scales:
         folder = dataset(args.cache, scale)

@@ -192,3 +192,25 @@ def test_customer_segments_sum_the_single_customer_view(analysed):
     assert sum(r[1] for r in rows) == len(view)
     assert float(sum(Decimal(r[4]) for r in rows)) == pytest.approx(1, abs=1e-5)
     assert float(sum(Decimal(r[5]) for r in rows)) == pytest.approx(1, abs=1e-5)
+
+
+def test_a_decimal_without_a_fraction_reads_as_an_int_and_money_as_a_float():
+    from chinook_platform.lib.analysis.kpis import plain
+
+    assert [(v, type(v)) for v in map(plain, [Decimal("2240"), Decimal("5.00"), Decimal("0.25"), 7])] == [
+        (2240, int),
+        (5.0, float),
+        (0.25, float),
+        (7, int),
+    ]
+
+
+def test_counts_and_units_reach_python_as_ints_on_every_engine(analysed):
+    from chinook_platform.lib.analysis.kpis import KPI_TABLES, read_kpi
+
+    with analysed.warehouse.process_config_and_initialize_cm() as warehouse:
+        staging, schema = warehouse.staging(), warehouse.analytics_schema
+        for model, table in KPI_TABLES.items():
+            counts = [c for c in table.columns if c in ("units", "invoices", "customers") or c.endswith("_rank")]
+            for row in read_kpi(staging, schema, model):
+                assert {c: type(row[c]) for c in counts} == dict.fromkeys(counts, int), model

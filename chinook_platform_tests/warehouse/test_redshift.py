@@ -3,6 +3,7 @@ dbt model compiled for the Redshift target (first build and incremental run)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,10 @@ import sqlalchemy as sa
 import sqlglot
 
 from chinook_platform.defs.resources import WarehouseResource
+from chinook_platform.lib.contract import table
 from chinook_platform.lib.environment import warehouse_settings
 from chinook_platform.lib.warehouse import RedshiftStaging
+from chinook_platform.lib.warehouse.ddl import create_statements
 
 MODELS = Path("compiled") / "chinook_warehouse" / "models"
 
@@ -52,8 +55,8 @@ def test_the_redshift_driver_speaks_to_a_real_server(postgres_url: str):
 
 
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    """Compiled SQL of every model, by shape (``first_build``, ``incremental``) and model name."""
+def targets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, list[str]]]:
+    """dbt's target folder and the model names of each shape (``first_build``, ``incremental``) compiled."""
     shapes = {}
     for shape, flags in (("first_build", []), ("incremental", ["--incremental"])):
         target = tmp_path_factory.mktemp(shape)
@@ -63,7 +66,15 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
             text=True,
         )
         assert done.returncode == 0, done.stderr[-3000:]
-        names = done.stdout.split()
+        shapes[shape] = (target, done.stdout.split())
+    return shapes
+
+
+@pytest.fixture(scope="module")
+def compiled(targets: dict[str, tuple[Path, list[str]]]) -> dict[str, dict[str, str]]:
+    """Compiled SQL of every model, by shape (``first_build``, ``incremental``) and model name."""
+    shapes = {}
+    for shape, (target, names) in targets.items():
         shapes[shape] = {p.stem: p.read_text() for p in (target / MODELS).rglob("*.sql") if p.stem in names}
         assert sorted(shapes[shape]) == sorted(names)
     return shapes
@@ -88,3 +99,31 @@ def test_incremental_models_compile_their_incremental_branch_for_redshift(compil
         assert f"from {this}" in incremental[name], f"{name}: the incremental run reads its own watermark"
     unchanged = {n for n in first if first[n] == incremental[n]}
     assert {n for n in first if n.startswith("stg_")} <= unchanged
+
+
+def test_facts_and_dimensions_have_redshift_distribution_and_sort_keys(targets: dict[str, tuple[Path, list[str]]]):
+    """The facts distributed on the key of their largest join (lines to tracks), sorted by invoice date; the small
+    dimensions copied to every node; dbt-redshift turns these configs into DISTKEY / SORTKEY."""
+    manifest = json.loads((targets["first_build"][0] / "manifest.json").read_text())
+    layout = {
+        node["name"]: (node["config"].get("dist"), node["config"].get("sort"))
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    assert {name: layout[name] for name in ("fct_invoice_line", "fct_invoice", "dim_track")} == {
+        "fct_invoice_line": ("track_id", "invoice_date"),
+        "fct_invoice": ("invoice_id", "invoice_date"),
+        "dim_track": ("track_id", "track_id"),
+    }
+    assert layout["dim_customer"][0] == layout["dim_date"][0] == "all"
+
+
+def test_redshift_staging_tables_are_distributed_on_their_join_keys_and_sorted_by_load_id():
+    keys = {"InvoiceLine": "invoice_id", "Invoice": "invoice_id", "Track": "track_id"}
+    for name in ("InvoiceLine", "Invoice", "Track", "Artist"):
+        ddl = create_statements(table(name), "redshift", "staging")[1]
+        sqlglot.parse_one(ddl, read="redshift")  # raises on DDL Redshift's grammar does not accept
+        distribution = f"diststyle key distkey ({keys[name]})" if name in keys else "diststyle auto"
+        assert ddl.endswith(f")\n{distribution} compound sortkey (_load_id)"), ddl
+    for engine in ("postgres", "duckdb"):  # Redshift's layout only
+        assert "sortkey" not in " ".join(create_statements(table("InvoiceLine"), engine, "staging")).lower()

@@ -112,9 +112,10 @@ KPI_TABLES: dict[str, KpiTable] = {
 
 
 def plain(value: Any) -> Any:
-    """A database value as JSON has it: exact decimals as floats (cents survive), dates as ISO strings."""
+    """A database value as JSON has it: exact decimals as floats (cents survive), except a decimal with no digits
+    after the point (a sum of integers, numeric on PostgreSQL), an int; dates as ISO strings."""
     if isinstance(value, Decimal):
-        return float(value)
+        return int(value) if value.is_finite() and int(value.as_tuple().exponent) >= 0 else float(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value

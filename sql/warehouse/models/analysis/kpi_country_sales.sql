@@ -14,7 +14,7 @@ units_by_country as (
 
     select
         billing_country,
-        sum(quantity) as units
+        cast(sum(quantity) as {{ dbt.type_bigint() }}) as units
     from invoices
     group by billing_country
 

@@ -11,7 +11,7 @@ by_segment as (
         segment,
         count(*) as customers,
         sum(lifetime_value) as revenue,
-        sum(invoice_count) as invoices
+        cast(sum(invoice_count) as {{ dbt.type_bigint() }}) as invoices
     from customers
     group by segment
 

@@ -11,7 +11,7 @@ totals as (
         sum(total) as revenue,
         count(*) as invoices,
         count(distinct customer_id) as customers,
-        sum(quantity) as units,
+        cast(sum(quantity) as {{ dbt.type_bigint() }}) as units,
         min(invoice_date) as first_invoice_at,
         max(invoice_date) as last_invoice_at
     from invoices

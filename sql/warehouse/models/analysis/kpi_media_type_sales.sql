@@ -27,7 +27,7 @@ by_media_type as (
         tracks.media_type_id,
         tracks.media_type_name,
         sum(sales_by_track.revenue) as revenue,
-        sum(sales_by_track.units) as units
+        cast(sum(sales_by_track.units) as {{ dbt.type_bigint() }}) as units
     from sales_by_track
     inner join tracks on tracks.track_id = sales_by_track.track_id
     group by tracks.media_type_id, tracks.media_type_name

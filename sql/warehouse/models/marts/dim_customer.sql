@@ -1,3 +1,4 @@
+{{ config(dist='all') }}
 {#
     SCD type 2: one row per version of a customer. A new version starts when an OLTP load changed any
     attribute; the first version is valid from 1900-01-01 so that history older than the platform resolves.

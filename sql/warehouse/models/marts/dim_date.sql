@@ -1,3 +1,4 @@
+{{ config(dist='all') }}
 {# A calendar covering every invoice date, built from a digits spine (no hub packages, no generate_series). #}
 with digits as (
 

@@ -3,6 +3,8 @@
         materialized='incremental',
         unique_key='track_id',
         incremental_strategy='delete+insert',
+        dist='track_id',
+        sort='track_id',
     )
 }}
 -- depends_on: {{ ref('stg_chinook__genre') }}

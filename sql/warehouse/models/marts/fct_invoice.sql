@@ -4,6 +4,8 @@
         unique_key='invoice_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        dist='invoice_id',
+        sort='invoice_date',
     )
 }}
 -- depends_on: {{ ref('stg_chinook__invoice_line') }}
@@ -44,7 +46,7 @@ lines as (
     select
         invoice_id,
         count(*) as line_count,
-        sum(quantity) as quantity,
+        cast(sum(quantity) as {{ dbt.type_bigint() }}) as quantity,
         max(_load_id) as _load_id,
         max(_line_load_id) as _line_load_id
     from {{ ref('fct_invoice_line') }}

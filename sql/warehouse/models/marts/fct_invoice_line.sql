@@ -4,6 +4,8 @@
         unique_key='invoice_line_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        dist='track_id',
+        sort='invoice_date',
     )
 }}
 {#

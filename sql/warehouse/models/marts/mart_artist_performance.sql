@@ -28,7 +28,7 @@ sales_by_artist as (
         tracks.artist_id,
         tracks.artist_name,
         sum(sales_by_track.revenue) as revenue,
-        sum(sales_by_track.quantity) as quantity,
+        cast(sum(sales_by_track.quantity) as {{ dbt.type_bigint() }}) as quantity,
         count(distinct tracks.album_id) as albums_with_sales,
         count(*) as tracks_sold
     from sales_by_track

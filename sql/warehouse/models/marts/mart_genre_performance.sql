@@ -16,7 +16,7 @@ by_genre as (
         tracks.genre_id,
         tracks.genre_name,
         sum(lines.line_amount) as revenue,
-        sum(lines.quantity) as quantity,
+        cast(sum(lines.quantity) as {{ dbt.type_bigint() }}) as quantity,
         count(distinct lines.track_id) as tracks_sold,
         count(distinct lines.customer_id) as customers
     from lines

@@ -10,7 +10,7 @@ monthly as (
         cast({{ dbt.date_trunc('month', 'invoice_date') }} as date) as month_start,
         count(distinct invoice_id) as invoices,
         count(*) as lines,
-        sum(quantity) as quantity,
+        cast(sum(quantity) as {{ dbt.type_bigint() }}) as quantity,
         sum(line_amount) as revenue,
         count(distinct customer_id) as customers
     from lines

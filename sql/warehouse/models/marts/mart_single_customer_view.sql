@@ -81,10 +81,11 @@ final as (
         cast(scored.lifetime_value / scored.invoice_count as numeric(12, 2)) as average_invoice_value,
         favourite_genre.genre_name as favourite_genre,
         favourite_artist.artist_name as favourite_artist,
-        {{ dbt.datediff('scored.last_purchase_at', 'as_of.as_of_date', 'day') }} as days_since_last_purchase,  -- noqa: LT05
-        scored.recency_score,
-        scored.frequency_score,
-        scored.monetary_score,
+        cast({{ dbt.datediff('scored.last_purchase_at', 'as_of.as_of_date', 'day') }} as {{ dbt.type_int() }})  -- noqa: LT05
+            as days_since_last_purchase,
+        cast(scored.recency_score as {{ dbt.type_int() }}) as recency_score,
+        cast(scored.frequency_score as {{ dbt.type_int() }}) as frequency_score,
+        cast(scored.monetary_score as {{ dbt.type_int() }}) as monetary_score,
         case
             when scored.customer_id is null then 'prospect'
             when scored.recency_score >= 4 and scored.frequency_score >= 4 and scored.monetary_score >= 4
