@@ -9,6 +9,7 @@ import dagster as dg
 from chinook_platform.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED
 from chinook_platform.lib import environment
 from chinook_platform.lib.oltp import status as oltp_status
+from chinook_platform.lib.warehouse.data_issues import ROW_ISSUE_CHECKS
 from chinook_platform.run_report import RunReport, count_text, metadata_value
 
 # Checks that report bad input (rejected files, quarantined rows): --fail-on decides what they mean for the exit code.
@@ -34,8 +35,10 @@ def summarize(report: RunReport, success: bool, fail_on: str) -> tuple[list[str]
     """The summary over every layer, and the exit code."""
     oltp, not_loaded, quarantined = _oltp_lines(report)
     checks, failed = _check_lines(report)
+    # A row-issue check (data that do not reconcile, flagged in the warehouse) warns and blocks nothing, yet exits 3.
+    flagged = [c for c in report.checks if not c.passed and c.check_name in ROW_ISSUE_CHECKS]
     lines = ["", "summary", *oltp, *_downstream_lines(report), *checks, *analysis_lines()]
-    return lines, _exit_code(success, failed, not_loaded, quarantined, fail_on)
+    return lines, _exit_code(success, [*failed, *flagged], not_loaded, quarantined, fail_on)
 
 
 def _oltp_lines(report: RunReport) -> tuple[list[str], list[dict], int]:

@@ -104,6 +104,8 @@ KPI_TABLES: dict[str, KpiTable] = {
                 "average_invoice_value",
                 "first_invoice_date",
                 "last_invoice_date",
+                "unreconciled_invoices",
+                "unreconciled_amount",
             ),
             "revenue",
         ),
@@ -146,7 +148,18 @@ def format_headline(kpis: dict[str, Any] | None) -> str:
             f"{'units sold':<18}{kpis['units']:,}",
             f"{'average invoice':<18}{money(kpis['average_invoice_value'])}",
             f"{'invoice dates':<18}{kpis['first_invoice_date']} to {kpis['last_invoice_date']}",
+            *([f"{'data issues':<18}{unreconciled_notice(kpis)}"] if kpis.get("unreconciled_invoices") else []),
         ]
+    )
+
+
+def unreconciled_notice(kpis: dict[str, Any]) -> str:
+    """What the headline says of invoices that do not reconcile with their lines (flagged, still counted)."""
+    count = kpis["unreconciled_invoices"]
+    subject = "1 invoice does not reconcile with its lines" if count == 1 else f"{count:,} invoices do not reconcile"
+    return (
+        f"{subject} ({money(kpis['unreconciled_amount'])} of the revenue is beyond their lines): "
+        "see the warehouse table data_issues and README, Bad input"
     )
 
 
