@@ -69,6 +69,8 @@ def _oltp_lines(report: RunReport) -> tuple[list[str], list[dict], int]:
         *(f"  WARNING   {f['status']}: {f['source_file']}: {oltp_status.shorten(f['error'], 120)}" for f in not_loaded),
         *(f"  WARNING   skipped: {reason}" for _, reason in skipped),
     ]
+    if not any(counts.values()):
+        lines.append("nothing was loaded: no landed file of the eight tables yet; the warehouse and its KPIs are empty")
     return lines, not_loaded, rejected_rows + awaiting
 
 
@@ -126,8 +128,9 @@ def _skipped_landed_files() -> list[tuple[str, str]]:
         from chinook_platform.cli import _s3_client
 
         client = _s3_client()
-    _, skipped = files_by_table(landing_zone_at(url, client).list_files())
-    return skipped
+    zone = landing_zone_at(url, client)
+    _, skipped = files_by_table(zone.list_files())
+    return skipped + [("", reason) for reason in getattr(zone, "refused", [])]  # links outside, files being written
 
 
 def _exit_code(success: bool, failed_checks: list[Any], not_loaded: list[dict], quarantined: int, fail_on: str) -> int:
