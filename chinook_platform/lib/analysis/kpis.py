@@ -104,11 +104,10 @@ KPI_TABLES: dict[str, KpiTable] = {
                 "average_invoice_value",
                 "first_invoice_date",
                 "last_invoice_date",
-                "unreconciled_invoices",
-                "unreconciled_amount",
             ),
             "revenue",
         ),
+        KpiTable("kpi_data_issues", ("unreconciled_invoices", "unreconciled_amount"), "unreconciled_invoices"),
     )
 }
 
@@ -130,10 +129,12 @@ def read_kpi(warehouse: StagingWarehouse, schema: str, model: str) -> list[dict[
 
 
 def headline_kpis(warehouse: StagingWarehouse, schema: str) -> dict[str, Any] | None:
-    """The headline KPIs (revenue, invoices, customers, units, average invoice, first and last invoice date),
-    or None when the warehouse has no sales yet."""
+    """The headline KPIs (revenue, invoices, customers, units, average invoice, first and last invoice date) and
+    the invoices that do not reconcile (unreconciled_invoices, unreconciled_amount), or None with no sales yet."""
     rows = read_kpi(warehouse, schema, "kpi_headline")
-    return rows[0] if rows and rows[0]["invoices"] else None
+    if not rows or not rows[0]["invoices"]:
+        return None
+    return rows[0] | read_kpi(warehouse, schema, "kpi_data_issues")[0]
 
 
 def format_headline(kpis: dict[str, Any] | None) -> str:

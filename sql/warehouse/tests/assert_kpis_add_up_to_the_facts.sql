@@ -55,7 +55,7 @@ kpis as (
     union all
     select
         'headline',
-        revenue - unreconciled_amount,
+        revenue - (select unreconciled.amount from unreconciled),
         units
     from {{ ref('kpi_headline') }}
 
