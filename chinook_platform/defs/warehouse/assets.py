@@ -110,7 +110,7 @@ def _with_flagged_invoices(result: dg.AssetCheckResult, staging: StagingWarehous
     """A failed row-issue check (a dbt warning) naming the invoices flagged in ``data_issues``: the first ids in
     its metadata and description."""
     count, sample = open_invoice_issues(staging, schema)
-    metadata = {
+    metadata: dict[str, Any] = {
         **result.metadata,
         "flagged_invoices": count,
         "invoice_ids": dg.MetadataValue.json([i.invoice_id for i in sample]),
