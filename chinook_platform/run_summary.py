@@ -9,6 +9,7 @@ import dagster as dg
 from chinook_platform.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED
 from chinook_platform.lib import environment
 from chinook_platform.lib.oltp import status as oltp_status
+from chinook_platform.lib.warehouse.data_issues import ROW_ISSUE_CHECKS
 from chinook_platform.run_report import RunReport, count_text, metadata_value
 
 # Checks that report bad input (rejected files, quarantined rows): --fail-on decides what they mean for the exit code.
@@ -34,8 +35,10 @@ def summarize(report: RunReport, success: bool, fail_on: str) -> tuple[list[str]
     """The summary over every layer, and the exit code."""
     oltp, not_loaded, quarantined = _oltp_lines(report)
     checks, failed = _check_lines(report)
+    # A row-issue check (data that do not reconcile, flagged in the warehouse) warns and blocks nothing, yet exits 3.
+    flagged = [c for c in report.checks if not c.passed and c.check_name in ROW_ISSUE_CHECKS]
     lines = ["", "summary", *oltp, *_downstream_lines(report), *checks, *analysis_lines()]
-    return lines, _exit_code(success, failed, not_loaded, quarantined, fail_on)
+    return lines, _exit_code(success, [*failed, *flagged], not_loaded, quarantined, fail_on)
 
 
 def _oltp_lines(report: RunReport) -> tuple[list[str], list[dict], int]:
@@ -66,6 +69,8 @@ def _oltp_lines(report: RunReport) -> tuple[list[str], list[dict], int]:
         *(f"  WARNING   {f['status']}: {f['source_file']}: {oltp_status.shorten(f['error'], 120)}" for f in not_loaded),
         *(f"  WARNING   skipped: {reason}" for _, reason in skipped),
     ]
+    if not any(counts.values()):
+        lines.append("nothing was loaded: no landed file of the eight tables yet; the warehouse and its KPIs are empty")
     return lines, not_loaded, rejected_rows + awaiting
 
 
@@ -123,8 +128,9 @@ def _skipped_landed_files() -> list[tuple[str, str]]:
         from chinook_platform.cli import _s3_client
 
         client = _s3_client()
-    _, skipped = files_by_table(landing_zone_at(url, client).list_files())
-    return skipped
+    zone = landing_zone_at(url, client)
+    _, skipped = files_by_table(zone.list_files())
+    return skipped + [("", reason) for reason in getattr(zone, "refused", [])]  # links outside, files being written
 
 
 def _exit_code(success: bool, failed_checks: list[Any], not_loaded: list[dict], quarantined: int, fail_on: str) -> int:

@@ -76,6 +76,13 @@ def server_missing(what: str, how: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def landed_files_are_settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file a test writes is complete at once: in-process tests do not wait out the landing zone's settle time
+    (the tests of that time set their own)."""
+    monkeypatch.setenv("CHINOOK_LANDING_SETTLE_SECONDS", "0")
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))

@@ -154,6 +154,10 @@ class Settings(BaseSettings):
 
     home: Home = _setting(HOME_VARIABLE, Path(".chinook"))
     landing_url: str = _setting("CHINOOK_LANDING_URL", default_factory=lambda s: str(s["home"] / "landing"))
+    # A local file modified less than this many seconds ago may still be being written: left for the next look.
+    landing_settle_seconds: float = _setting("CHINOOK_LANDING_SETTLE_SECONDS", 2.0)
+    # Follow a symbolic link in a local landing zone to a file outside it (refused, with a warning, by default).
+    landing_follow_outside_links: bool = _setting("CHINOOK_LANDING_FOLLOW_OUTSIDE_LINKS", False)
     oltp_url: str = _setting("CHINOOK_OLTP_URL", default_factory=lambda s: f"sqlite:///{s['home'] / 'oltp.sqlite'}")
     oltp_schema: str | None = _setting("CHINOOK_OLTP_SCHEMA", None)  # None: the database's default (public)
     lake_url: str = _setting("CHINOOK_LAKE_URL", default_factory=lambda s: str(s["home"] / "lake"))

@@ -33,10 +33,12 @@ ANSI = re.compile(r"\x1b\[")
 
 
 def environment(home: Path, **extra: str) -> dict[str, str]:
+    """The command's environment: its own home; files a test lands are complete when written (no settle time)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHINOOK_", "DAGSTER_", "DBT_"))}
     return (
         env
         | {"CHINOOK_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "PATH": f"{BIN}{os.pathsep}{env['PATH']}"}
+        | {"CHINOOK_LANDING_SETTLE_SECONDS": "0"}
         | extra
     )
 

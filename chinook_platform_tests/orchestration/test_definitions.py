@@ -22,6 +22,7 @@ DBT_MODELS = {
     "dim_date",
     "fct_invoice_line",
     "fct_invoice",
+    "data_issues",
     "mart_single_customer_view",
     "mart_monthly_revenue",
     "mart_country_sales",
@@ -35,6 +36,7 @@ DBT_MODELS = {
     "kpi_country_sales",
     "kpi_customer_segments",
     "kpi_headline",
+    "kpi_data_issues",
 }
 CHARTS = {
     "monthly_revenue",

@@ -88,4 +88,4 @@ def test_the_project_parses_for_redshift(tmp_path: Path):
     assert manifest["metadata"]["adapter_type"] == "redshift"
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     assert {"dim_customer", "fct_invoice_line", "mart_single_customer_view"} <= models
-    assert len(models) == 8 + 2 + 5 + 5 + 8  # staging, intermediate, dims and facts, marts, analysis
+    assert len(models) == 8 + 2 + 5 + 6 + 9  # staging, intermediate, dims and facts, marts and data_issues, analysis

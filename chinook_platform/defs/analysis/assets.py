@@ -30,6 +30,7 @@ from chinook_platform.lib.environment import analytics_copy_path
 from chinook_platform.lib.warehouse import WAREHOUSE_POOL
 
 HEADLINE = dg.AssetKey(["warehouse", "kpi_headline"])
+DATA_ISSUES = dg.AssetKey(["warehouse", "kpi_data_issues"])  # the notice of invoices that do not reconcile
 COLUMN_TYPES = {bool: "bool", int: "int", float: "float", str: "string"}
 
 
@@ -79,13 +80,14 @@ chart_assets = [build_chart_asset(c) for c in CHARTS]
 
 @dg.asset(
     key=["analysis", "dashboard"],
-    deps=[HEADLINE, *(a.key for a in chart_assets)],
+    deps=[HEADLINE, DATA_ISSUES, *(a.key for a in chart_assets)],
     group_name="analysis",
     kinds={"html"},
     pool=WAREHOUSE_POOL,
     description=(
         "The dashboard: one self-contained HTML page (`$CHINOOK_HOME/reports/dashboard.html`) with the headline "
-        "KPIs, every chart, the data's date range and when it was built. No network needed: open it from disk. "
+        "KPIs, a notice when invoices do not reconcile with their lines, every chart, the data's date range and "
+        "when it was built. No network needed: open it from disk. "
         "Also uploaded to `CHINOOK_REPORTS_URL` when that names an `s3://` prefix."
     ),
 )

@@ -27,7 +27,9 @@ def run_selection(tables: list[Table]) -> list[dg.AssetKey]:
     description=(
         "Watches the landing zone and requests one run for every file version that the OLTP load log does not "
         "hold yet, whatever its modification time: files landed together load in one run (parents before "
-        "children). Files of unknown tables are reported once and skipped. The lake, staging and dbt follow "
+        "children). Files of unknown tables are reported once and skipped; in a local zone, a symbolic link to a file "
+        "outside it is refused and a file modified in the last CHINOOK_LANDING_SETTLE_SECONDS is left for the next "
+        "tick, each with a warning. The lake, staging and dbt follow "
         "by their automation conditions when a load changed rows."
     ),
     asset_selection=dg.AssetSelection.groups(*LAYERS_PER_RUN),
@@ -39,7 +41,10 @@ def landing_sensor(
     zone = landing_zone.zone()
     by_table: dict[str, list[LandedFile]] = {}
     skipped: dict[str, tuple[LandedFile, str]] = {}
-    for landed in zone.list_files():
+    listed = zone.list_files()
+    for reason in getattr(zone, "refused", []):  # a local zone's links outside it, and files still being written
+        context.log.warning(reason)
+    for landed in listed:
         target = classify(landed.key)
         if isinstance(target, str):
             skipped[version_id(landed)] = (landed, target)

@@ -15,7 +15,13 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from chinook_platform.defs.resources import WarehouseResource, warehouse_target
 from chinook_platform.defs.warehouse.project import DBT_EXECUTABLE, warehouse_dbt_project
 from chinook_platform.lib.environment import warehouse_kind, warehouse_settings
-from chinook_platform.lib.warehouse import WAREHOUSE_POOL
+from chinook_platform.lib.warehouse import (
+    ROW_ISSUE_CHECKS,
+    WAREHOUSE_POOL,
+    StagingWarehouse,
+    issues_description,
+    open_invoice_issues,
+)
 from chinook_platform.lib.warehouse.build_lock import dbt_build_lock
 from chinook_platform.lib.warehouse.tables import describe_models
 
@@ -107,7 +113,28 @@ def _build(context: dg.AssetExecutionContext, dbt: WarehouseDbt, warehouse: Ware
         for event in batch:
             if isinstance(event, dg.Output):
                 event = event.with_metadata({**event.metadata, **described[models[event.output_name]]})
+            elif isinstance(event, dg.AssetCheckResult) and event.check_name in ROW_ISSUE_CHECKS and not event.passed:
+                event = _with_flagged_invoices(event, staging, warehouse.settings.analytics_schema)
             yield event
+
+
+def _with_flagged_invoices(result: dg.AssetCheckResult, staging: StagingWarehouse, schema: str) -> dg.AssetCheckResult:
+    """A failed row-issue check (a dbt warning) naming the invoices flagged in ``data_issues``: the first ids in
+    its metadata and description."""
+    count, sample = open_invoice_issues(staging, schema)
+    metadata: dict[str, Any] = {
+        **result.metadata,
+        "flagged_invoices": count,
+        "invoice_ids": dg.MetadataValue.json([i.invoice_id for i in sample]),
+    }
+    return dg.AssetCheckResult(
+        passed=False,
+        asset_key=result.asset_key,
+        check_name=result.check_name,
+        metadata=metadata,
+        severity=result.severity,
+        description=issues_description(count, sample),
+    )
 
 
 def _column_descriptions(spec: dg.AssetSpec) -> dict[str, str]:

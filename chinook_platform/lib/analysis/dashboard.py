@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chinook_platform.lib.analysis.charts import Chart, javascript_bundle
-from chinook_platform.lib.analysis.kpis import money
+from chinook_platform.lib.analysis.kpis import money, unreconciled_notice
 from chinook_platform.lib.environment import chinook_home
 
 STYLE = """
@@ -34,6 +34,7 @@ header p { margin: 0; color: #4a5568; font-size: 14px; }
 #chart-monthly_revenue { grid-column: 1 / -1; }
 .chart { background: white; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.12); padding: 16px; }
 .chart p { margin: 8px 0 0; color: #4a5568; font-size: 13px; max-width: 760px; }
+.notice { margin: 8px 32px 0; padding: 10px 16px; background: #fffbea; border-left: 4px solid #d69e2e; }
 """
 
 DRAW_SCRIPT = """
@@ -90,6 +91,11 @@ def render_dashboard(
         for chart, _ in charts
     )
     specs = {chart.name: spec for chart, spec in charts}
+    notice = (
+        f'<p class="notice" id="data-issues">{html.escape(unreconciled_notice(headline))}.</p>'
+        if headline and headline.get("unreconciled_invoices")
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -104,6 +110,7 @@ def render_dashboard(
 <h1>Chinook sales</h1>
 <p id="period">{html.escape(period)} · built {built_at.strftime("%Y-%m-%d %H:%M UTC")}</p>
 </header>
+{notice}
 <div class="tiles">
 {tiles}
 </div>

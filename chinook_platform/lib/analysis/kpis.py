@@ -107,6 +107,7 @@ KPI_TABLES: dict[str, KpiTable] = {
             ),
             "revenue",
         ),
+        KpiTable("kpi_data_issues", ("unreconciled_invoices", "unreconciled_amount"), "unreconciled_invoices"),
     )
 }
 
@@ -129,10 +130,12 @@ def read_kpi(warehouse: StagingWarehouse, schema: str, model: str) -> list[dict[
 
 
 def headline_kpis(warehouse: StagingWarehouse, schema: str) -> dict[str, Any] | None:
-    """The headline KPIs (revenue, invoices, customers, units, average invoice, first and last invoice date),
-    or None when the warehouse has no sales yet."""
+    """The headline KPIs (revenue, invoices, customers, units, average invoice, first and last invoice date) and
+    the invoices that do not reconcile (unreconciled_invoices, unreconciled_amount), or None with no sales yet."""
     rows = read_kpi(warehouse, schema, "kpi_headline")
-    return rows[0] if rows and rows[0]["invoices"] else None
+    if not rows or not rows[0]["invoices"]:
+        return None
+    return rows[0] | read_kpi(warehouse, schema, "kpi_data_issues")[0]
 
 
 def format_headline(kpis: dict[str, Any] | None) -> str:
@@ -147,7 +150,18 @@ def format_headline(kpis: dict[str, Any] | None) -> str:
             f"{'units sold':<18}{kpis['units']:,}",
             f"{'average invoice':<18}{money(kpis['average_invoice_value'])}",
             f"{'invoice dates':<18}{kpis['first_invoice_date']} to {kpis['last_invoice_date']}",
+            *([f"{'data issues':<18}{unreconciled_notice(kpis)}"] if kpis.get("unreconciled_invoices") else []),
         ]
+    )
+
+
+def unreconciled_notice(kpis: dict[str, Any]) -> str:
+    """What the headline says of invoices that do not reconcile with their lines (flagged, still counted)."""
+    count = kpis["unreconciled_invoices"]
+    subject = "1 invoice does not reconcile with its lines" if count == 1 else f"{count:,} invoices do not reconcile"
+    return (
+        f"{subject} ({money(kpis['unreconciled_amount'])} of the revenue is beyond their lines): "
+        "see the warehouse table data_issues and README, Bad input"
     )
 
 

@@ -4,14 +4,16 @@ The plumbing around the rules of ``validation``: the header peeked and matched t
 by pyarrow in blocks (so memory does not grow with the file's size), rows the parser cannot split reported with
 their line, and the errors that make a whole file unreadable (not UTF-8, an unterminated quote) described.
 
-Line numbers are CSV record numbers with the header as line 1: the physical line, unless a quoted value
-earlier in the file spans several lines.
+Line numbers are physical lines with the header as line 1 (``record_lines``): blank lines and quoted values
+spanning several lines counted, ``\n``, ``\r\n`` and a bare ``\r`` alike.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from typing import IO
 
@@ -20,6 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from chinook_platform.lib.contract import Column, Table, arrow_type, normalize_name
+from chinook_platform.lib.landing.record_lines import RecordLineReader
 from chinook_platform.lib.landing.validation import (
     SOURCE_ROW,
     FileRejected,
@@ -31,6 +34,13 @@ from chinook_platform.lib.landing.validation import (
 
 BLOCK_SIZE = 2 << 20  # the streaming reader holds about 40 blocks' worth: this keeps a load near 300 MiB
 HEADER_PEEK = 1 << 20
+# UTF-32's marks first: UTF-32-LE's begins with UTF-16-LE's.
+WIDE_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "UTF-32 (little-endian)"),
+    (codecs.BOM_UTF32_BE, "UTF-32 (big-endian)"),
+    (codecs.BOM_UTF16_LE, "UTF-16 (little-endian)"),
+    (codecs.BOM_UTF16_BE, "UTF-16 (big-endian)"),
+)
 
 
 def map_header(source: str, table: Table, header: list[str]) -> HeaderMapping:
@@ -44,7 +54,7 @@ def map_header(source: str, table: Table, header: list[str]) -> HeaderMapping:
             seen[key] = name
         elif key in by_key:
             raise FileRejected(source, f"column {name!r} appears twice in the header")
-        else:
+        elif name not in dropped:
             dropped.append(name)
     present = [c for c in table.columns if normalize_name(c.csv_name) in seen]
     missing = [c for c in table.columns if c not in present]
@@ -63,46 +73,15 @@ def map_header(source: str, table: Table, header: list[str]) -> HeaderMapping:
     )
 
 
-class PassThroughReader(io.RawIOBase):
-    """Passes a stream through, showing each chunk read to ``observe`` on the way (to count or hash it)."""
-
-    def __init__(self, stream: IO[bytes] | io.RawIOBase):
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # noqa: ANN001  (a writable buffer)
-        data = self._stream.read(len(buffer)) or b""
-        n = len(data)
-        buffer[:n] = data
-        self.observe(data)
-        return n
-
-    def observe(self, data: bytes) -> None:
-        raise NotImplementedError
-
-
-class _QuoteCountingReader(PassThroughReader):
-    """Counts double quotes: an odd count at the end means a quote never closed.
-
-    (pyarrow's CSV parser silently takes an unterminated quoted field to the end of the file.)
-    """
-
-    def __init__(self, stream: IO[bytes] | io.RawIOBase):
-        super().__init__(stream)
-        self.quotes = 0
-
-    def observe(self, data: bytes) -> None:
-        self.quotes += data.count(b'"')
-
-
 def read_header(source: str, stream: IO[bytes]) -> tuple[list[str], bytes]:
     """The header's field names, and the bytes consumed so far (to be replayed to the parser)."""
     head = stream.read(HEADER_PEEK)
     if not head:
         raise FileRejected(source, "the file is empty (no header row)")
-    first_line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    encoding = next((name for bom, name in WIDE_BYTE_ORDER_MARKS if head.startswith(bom)), None)
+    if encoding:
+        raise FileRejected(source, f"the file is {encoding} text (its byte-order mark says so): save it as UTF-8")
+    first_line = re.split(rb"\r\n|\r|\n", head, maxsplit=1)[0]
     try:
         text = first_line.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -133,28 +112,29 @@ def read_validated_blocks(
         mapping = map_header(source, table, header)
         if on_header:
             on_header(mapping)
-        counting = _QuoteCountingReader(_Replay(head, stream))
-        invalid: list[tuple[int, Rejection]] = []
+        counting = RecordLineReader(_Replay(head, stream))
+        invalid: list[tuple[int, Rejection]] = []  # (data record index, its rejection)
 
         def on_invalid_row(row: pacsv.InvalidRow) -> str:
-            number = row.number if row.number is not None else -1
+            record = row.number - 2 if row.number is not None else -1  # pyarrow counts records, header = 1
+            line = int(counting.data_record_lines(np.array([record]))[0]) if record >= 0 else -1
             reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
-            invalid.append((number, Rejection(number, None, reason, row.text)))
+            invalid.append((record, Rejection(line, None, reason, row.text)))
             return "skip"
 
         names, include = _reader_columns(mapping)
         try:
             reader = _open_csv(counting, names, include, block_size or BLOCK_SIZE, on_invalid_row)
             good_rows_so_far = 0
-            skipped_lines: list[int] = []  # every line the parser rejected so far (it parses one block ahead)
+            skipped: list[int] = []  # every record the parser rejected so far (it parses one block ahead)
             for batch in reader:
                 strings = pa.table({include[n].csv_name: batch.column(n) for n in include})
                 # The parser reads ahead on its own thread and may report rows while this one runs: take
                 # exactly what has been reported so far (slicing and deleting a prefix are each atomic).
                 reported = invalid[: len(invalid)]
                 del invalid[: len(reported)]
-                skipped_lines = sorted([*skipped_lines, *(n for n, _ in reported)])
-                lines = _line_numbers(good_rows_so_far, strings.num_rows, skipped_lines)
+                skipped = sorted([*skipped, *(n for n, _ in reported)])
+                lines = counting.data_record_lines(_record_indices(good_rows_so_far, strings.num_rows, skipped))
                 block = validate_strings(mapping.columns, strings, lines)
                 block.rejections.extend(r for _, r in reported)
                 good_rows_so_far += strings.num_rows
@@ -221,21 +201,21 @@ class _Replay(io.RawIOBase):
         return self._rest.read(size)
 
 
-def _line_numbers(rows_before: int, count: int, skipped_lines: list[int]) -> np.ndarray:
-    """Line numbers of a block of parsed rows: row g of the file is on the g-th line not skipped after the header.
+def _record_indices(rows_before: int, count: int, skipped: list[int]) -> np.ndarray:
+    """Data-record indices of a block of parsed rows: row g of the file is the g-th record not skipped.
 
-    Solved as a fixed point: line = 2 + g + (number of skipped lines <= line).
+    Solved as a fixed point: index = g + (number of skipped records <= index).
     """
-    target = np.arange(rows_before, rows_before + count, dtype=np.int64) + 2
-    if not skipped_lines:
+    target = np.arange(rows_before, rows_before + count, dtype=np.int64)
+    if not skipped:
         return target
-    skipped = np.asarray(skipped_lines, dtype=np.int64)
-    lines = target
+    skipped_records = np.asarray(skipped, dtype=np.int64)
+    indices = target
     while True:
-        moved = target + np.searchsorted(skipped, lines, side="right")
-        if np.array_equal(moved, lines):
-            return lines
-        lines = moved
+        moved = target + np.searchsorted(skipped_records, indices, side="right")
+        if np.array_equal(moved, indices):
+            return indices
+        indices = moved
 
 
 def _empty_good(columns: list[Column]) -> pa.Table:

@@ -134,7 +134,10 @@ def _validate_column(column: Column, values: pa.Array) -> tuple[pa.Array, list[t
     present = _mask(pc.is_valid(values))
     problems: list[tuple[np.ndarray, str]] = []
     if not column.nullable:
-        problems.append((~present, "{column}: required value is missing"))
+        missing = ~present
+        if column.type is ColumnType.TEXT:  # "   " says no more than "" does
+            missing |= present & _mask(pc.match_substring_regex(values, r"^\s*$"))
+        problems.append((missing, "{column}: required value is missing"))
     # No database stores NUL in text (PostgreSQL refuses it, SQLite cuts values at it in most tools).
     nul = _mask(pc.match_substring(values, "\x00"))
     problems.append((nul, "{column}: holds a NUL character (byte 0), which the database cannot store: {value!r}"))

@@ -6,7 +6,9 @@ a sensor can tell a new or changed file from one it has already seen, and both o
 
 from __future__ import annotations
 
+import logging
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -14,6 +16,9 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, Protocol
 
 from chinook_platform.lib.contract import KNOWN_OTHER_TABLES, Table, normalize_name, table
+from chinook_platform.lib.environment import settings
+
+LOG = logging.getLogger(__name__)
 
 CSV_SUFFIXES = (".csv",)
 
@@ -69,31 +74,60 @@ class LandingZone(Protocol):
 
 
 class LocalLandingZone:
-    """A folder on the local disk."""
+    """A folder on the local disk. Its listing leaves out, each with a warning, a symbolic link to a file outside
+    the folder (unless ``follow_outside_links``), and a file modified less than ``settle_seconds`` ago, which
+    may still be being written (``refused``: the reasons, as the last listing found them)."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, settle_seconds: float = 0.0, follow_outside_links: bool = False):
         self.root = Path(root)
         self.url = str(self.root)
+        self.settle_seconds = settle_seconds
+        self.follow_outside_links = follow_outside_links
+        self.refused: list[str] = []
 
     def list_files(self) -> list[LandedFile]:
+        self.refused = []
         if not self.root.exists():
             return []
         files = []
+        now = time.time()
         for path in sorted(self.root.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                stat = path.stat()
-                files.append(
-                    LandedFile(
-                        key=path.relative_to(self.root).as_posix(),
-                        size=stat.st_size,
-                        version=f"{stat.st_size}-{stat.st_mtime_ns}",
-                        last_modified=stat.st_mtime,
-                    )
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            key = path.relative_to(self.root).as_posix()
+            stat = path.stat()
+            reason = self._outside_link(path) or self._unsettled(stat.st_mtime, now)
+            if reason:
+                self.refused.append(f"{reason}: {key}")
+                LOG.warning("landing zone: %s: %s", reason, self.location(key))
+                continue
+            files.append(
+                LandedFile(
+                    key=key,
+                    size=stat.st_size,
+                    version=f"{stat.st_size}-{stat.st_mtime_ns}",
+                    last_modified=stat.st_mtime,
                 )
+            )
         return files
 
+    def _outside_link(self, path: Path) -> str | None:
+        if self.follow_outside_links or path.resolve().is_relative_to(self.root.resolve()):
+            return None
+        return f"symbolic link to {path.resolve()}, outside the landing zone, refused"
+
+    def _unsettled(self, mtime: float, now: float) -> str | None:
+        age = now - mtime
+        if age >= self.settle_seconds:
+            return None
+        return f"modified {max(age, 0):.1f} s ago, perhaps still being written: left for the next look"
+
     def open(self, key: str) -> IO[bytes]:
-        return (self.root / key).open("rb")
+        path = self.root / key
+        reason = self._outside_link(path)
+        if reason:
+            raise PermissionError(f"{reason}: {self.location(key)}")
+        return path.open("rb")
 
     def location(self, key: str) -> str:
         return str(self.root / key)
@@ -102,8 +136,9 @@ class LocalLandingZone:
         target = self.root / key
         target.parent.mkdir(parents=True, exist_ok=True)
         # Copy to a temporary name first so a reader never sees half a file.
+        # The source's modification time is kept: a file that was complete before it was landed is settled.
         partial = target.with_name(f".{target.name}.partial")
-        shutil.copyfile(source, partial)
+        shutil.copy2(source, partial)
         partial.replace(target)
 
 
@@ -151,14 +186,16 @@ def etag_checksum(etag: str) -> str | None:
 
 
 def landing_zone_at(url: str, s3_client: Any = None) -> LocalLandingZone | S3LandingZone:
-    """The landing zone a URL names: ``s3://bucket/prefix`` or a folder."""
+    """The landing zone a URL names: ``s3://bucket/prefix`` or a folder (with the settings' settle time and
+    link policy)."""
     if url.startswith("s3://"):
         if s3_client is None:
             import boto3
 
             s3_client = boto3.client("s3")
         return S3LandingZone(url, s3_client)
-    return LocalLandingZone(url)
+    chinook = settings()
+    return LocalLandingZone(url, chinook.landing_settle_seconds, chinook.landing_follow_outside_links)
 
 
 def files_by_table(files: list[LandedFile]) -> tuple[dict[str, list[LandedFile]], list[tuple[str, str]]]:

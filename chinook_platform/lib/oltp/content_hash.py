@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from typing import IO, Any
 
-from chinook_platform.lib.landing.csv_reader import PassThroughReader
+from chinook_platform.lib.landing.record_lines import PassThroughReader
 
 
 class HashingReader(PassThroughReader):

@@ -7,6 +7,12 @@ from typing import TYPE_CHECKING
 from chinook_platform.lib import public_names
 
 if TYPE_CHECKING:
+    from chinook_platform.lib.warehouse.data_issues import (
+        ROW_ISSUE_CHECKS,
+        InvoiceIssue,
+        issues_description,
+        open_invoice_issues,
+    )
     from chinook_platform.lib.warehouse.ddl import LEDGER, create_statements, redshift_load_statements
     from chinook_platform.lib.warehouse.redshift_compile import compile_for_redshift
     from chinook_platform.lib.warehouse.staging import (

@@ -1,4 +1,6 @@
 -- Revenue and units of every KPI model that covers all sales add up to the facts'; the top lists do not exceed them.
+-- Country, segment, headline and top-customer revenue sum invoice totals: they are compared less the amount by which
+-- flagged invoices exceed their lines (data_issues; for the top list, only the excesses).
 -- An asset check of kpi_headline in Dagster (it reads several models; dagster-dbt attaches it by this ref).
 {{ config(meta={'dagster': {'ref': {'name': 'kpi_headline'}}}) }}
 with facts as (
@@ -7,6 +9,15 @@ with facts as (
         sum(line_amount) as revenue,
         sum(quantity) as units
     from {{ ref('fct_invoice_line') }}
+
+),
+
+unreconciled as (
+
+    select
+        coalesce(sum(difference), 0) as amount,
+        coalesce(sum(case when difference > 0 then difference else 0 end), 0) as excess
+    from {{ ref('data_issues') }}
 
 ),
 
@@ -32,19 +43,19 @@ kpis as (
     union all
     select
         'country',
-        sum(revenue),
+        sum(revenue) - (select unreconciled.amount from unreconciled),
         sum(units)
     from {{ ref('kpi_country_sales') }}
     union all
     select
         'segment',
-        sum(revenue),
+        sum(revenue) - (select unreconciled.amount from unreconciled),
         (select facts.units from facts)
     from {{ ref('kpi_customer_segments') }}
     union all
     select
         'headline',
-        revenue,
+        revenue - (select unreconciled.amount from unreconciled),
         units
     from {{ ref('kpi_headline') }}
 
@@ -60,7 +71,7 @@ top_lists as (
     union all
     select
         'customer',
-        sum(lifetime_value),
+        sum(lifetime_value) - (select unreconciled.excess from unreconciled),
         0
     from {{ ref('kpi_top_customers') }}
 

@@ -1,9 +1,16 @@
--- Monthly, country, genre and artist revenue each add up to the revenue in the facts.
+-- Monthly, country, genre and artist revenue each add up to the revenue in the facts. Country revenue sums invoice
+-- totals: less the amount by which flagged invoices exceed their lines (data_issues), it is the lines' revenue.
 -- An asset check of fct_invoice_line in Dagster (it reads several models; dagster-dbt attaches it by this ref).
 {{ config(meta={'dagster': {'ref': {'name': 'fct_invoice_line'}}}) }}
 with facts as (
 
     select sum(line_amount) as revenue from {{ ref('fct_invoice_line') }}
+
+),
+
+unreconciled as (
+
+    select coalesce(sum(difference), 0) as amount from {{ ref('data_issues') }}
 
 ),
 
@@ -16,7 +23,7 @@ marts as (
     union all
     select
         'country',
-        sum(revenue)
+        sum(revenue) - (select unreconciled.amount from unreconciled)
     from {{ ref('mart_country_sales') }}
     union all
     select

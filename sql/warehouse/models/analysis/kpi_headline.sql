@@ -1,4 +1,7 @@
-{# One row: the numbers a dashboard opens with, over every invoice in the warehouse. #}
+{#
+    One row: the numbers a dashboard opens with, over every invoice in the warehouse (zeros when there is none),
+    invoices that do not reconcile with their lines included (kpi_data_issues states them).
+#}
 with invoices as (
 
     select * from {{ ref('fct_invoice') }}
@@ -8,10 +11,10 @@ with invoices as (
 totals as (
 
     select
-        sum(total) as revenue,
+        coalesce(sum(total), 0) as revenue,
         count(*) as invoices,
         count(distinct customer_id) as customers,
-        cast(sum(quantity) as {{ dbt.type_bigint() }}) as units,
+        cast(coalesce(sum(quantity), 0) as {{ dbt.type_bigint() }}) as units,
         min(invoice_date) as first_invoice_at,
         max(invoice_date) as last_invoice_at
     from invoices
