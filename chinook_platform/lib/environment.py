@@ -165,6 +165,7 @@ class Settings(BaseSettings):
     s3_region: str = _setting("AWS_REGION", "us-east-1")
     reports_url: str = _setting("CHINOOK_REPORTS_URL", "")  # an s3:// prefix the dashboard is also published to
     alerts_topic_arn: str = _setting("CHINOOK_ALERTS_TOPIC_ARN", "")  # SNS topic failed runs go to; empty: the log
+    alerts_webhook_url: str = _setting("CHINOOK_ALERTS_WEBHOOK_URL", "")  # or an HTTP endpoint they are posted to
     pool_wait_seconds: float = _setting("CHINOOK_POOL_WAIT_SECONDS", 600.0, ge=0)  # `chinook run` on a held pool
 
     @cached_property

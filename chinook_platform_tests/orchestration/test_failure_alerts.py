@@ -60,3 +60,32 @@ def test_without_a_topic_the_failed_run_is_logged(
         run_failure_alerts(context)
     logged = capfd.readouterr().err
     assert "not published" in logged and '"job": "nightly_load"' in logged
+
+
+def test_a_failed_run_is_posted_to_the_alerts_webhook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real HTTP server on loopback receives the alert as JSON."""
+    import http.server
+    import threading
+
+    received: list[dict] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.delenv("CHINOOK_ALERTS_TOPIC_ARN", raising=False)
+    monkeypatch.setenv("CHINOOK_ALERTS_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/alerts")
+    try:
+        with dg.instance_for_test() as instance:
+            run_failure_alerts(failure_context(instance))
+    finally:
+        server.shutdown()
+    (alert,) = received
+    assert alert["alert"] == "chinook_run_failed" and alert["job"] == "nightly_load" and "breaks" in alert["error"]
