@@ -105,3 +105,72 @@ def test_the_image_install_loads_the_code_location_and_the_command(image_venv: P
     )
     assert helped.returncode == 0 and "Usage: chinook" in helped.stdout, helped.stderr
     assert not any((tmp_path / "home").iterdir()), "the platform wrote into HOME"
+
+
+@pytest.mark.postgres
+def test_the_image_entrypoint_creates_the_storage_database_and_serves_the_code_location(
+    image_venv: Path, tmp_path: Path, postgres_url: str
+):
+    """The Dockerfile's ENTRYPOINT and CMD, from the image's install: Dagster's storage database created on the real
+    PostgreSQL, then `dagster code-server start` serving the definitions (Dagster's gRPC health check answers)."""
+    import signal
+    import socket
+    import time
+    import uuid
+
+    import sqlalchemy as sa
+
+    url = sa.make_url(postgres_url)
+    database = f"dagster_image_{uuid.uuid4().hex[:10]}"
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = image_environment(tmp_path) | {
+        "DAGSTER_HOME": str(dagster_home),
+        "DAGSTER_PG_HOST": url.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_USER": url.username or "postgres",
+        "DAGSTER_PG_PASSWORD": url.password or "",
+        "DAGSTER_PG_DB": database,
+        "PATH": f"{image_venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+    python = str(image_venv / "bin" / "python")
+    entrypoint = [python, "-m", "chinook_platform.lib.orchestration.storage"]
+    command = ["dagster", "code-server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(
+        [*entrypoint, *command, "--module-name", "chinook_platform"],
+        env=environment,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            check = subprocess.run(
+                [str(image_venv / "bin" / "dagster"), "api", "grpc-health-check", "--port", str(port)],
+                env=environment,
+                capture_output=True,
+                text=True,
+            )
+            if check.returncode == 0:
+                break
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, "the code server did not answer within 300 s"
+            time.sleep(2)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=60)[0]
+        engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            created = conn.execute(sa.text("select 1 from pg_database where datname = :d"), {"d": database}).first()
+            conn.exec_driver_sql(f'drop database if exists "{database}" with (force)')
+        engine.dispose()
+    assert created, output
+    assert "created Dagster's storage database" in output
+    assert "ModuleNotFoundError" not in output and "DagsterUserCodeLoadError" not in output
