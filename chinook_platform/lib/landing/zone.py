@@ -16,7 +16,6 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, Protocol
 
 from chinook_platform.lib.contract import KNOWN_OTHER_TABLES, Table, normalize_name, table
-from chinook_platform.lib.environment import settings
 
 LOG = logging.getLogger(__name__)
 
@@ -194,6 +193,9 @@ def landing_zone_at(url: str, s3_client: Any = None) -> LocalLandingZone | S3Lan
 
             s3_client = boto3.client("s3")
         return S3LandingZone(url, s3_client)
+    # Imported here: the landing Lambda's package (S3 only) carries no pydantic.
+    from chinook_platform.lib.environment import settings
+
     chinook = settings()
     return LocalLandingZone(url, chinook.landing_settle_seconds, chinook.landing_follow_outside_links)
 
