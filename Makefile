@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The venv's tools (dbt, dagster) first on PATH, for everything make starts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install browser run test dev lint typecheck docs schema-sql dbt-sources benchmark clean lambda-zip image
+.PHONY: install browser run test test-fast dev lint typecheck docs schema-sql dbt-sources benchmark clean lambda-zip image
 
 # The venv is rebuilt only when the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -42,6 +42,9 @@ $(CHECKOV): | $(STAMP)
 
 test: install browser $(CHECKOV)  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
 	$(BIN)/python -m pytest --durations=25
+
+test-fast: install  ## every test that needs no whole pipeline run, webserver, daemon, install or plan (conftest's FULL_LANE_MODULES)
+	$(BIN)/python -m pytest -m "not full_lane" --durations=25
 
 UI_PORT ?= 3000
 dev: install  ## the Dagster UI and daemon (sensors, automation, schedules) at http://127.0.0.1:$(UI_PORT); Ctrl-C stops all of it

@@ -68,6 +68,34 @@ def nothing_is_written_in_the_users_home() -> Iterator[None]:
     assert not leftovers, f"written under HOME ({USER_HOME}) during the tests: {leftovers[:20]}"
 
 
+# The full lane only (`make test` runs everything; `make test-fast` leaves these out): tests that need a whole
+# pipeline run, the webserver or the daemon, a fresh install, or a Terraform plan.
+FULL_LANE_MODULES = {
+    "test_bad_data",
+    "test_chinook_command",
+    "test_cli",
+    "test_concurrent_runners",
+    "test_dashboard_browser",
+    "test_dev_server",
+    "test_interrupted_run",
+    "test_live_mode",
+    "test_make_dev_signals",
+    "test_packaging",
+    "test_plan",
+    "test_plan_alerts",
+    "test_pool_wait",
+    "test_server_lost",
+    "test_walkthrough",
+    "test_webserver",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in FULL_LANE_MODULES:
+            item.add_marker(pytest.mark.full_lane)
+
+
 def server_missing(what: str, how: str) -> None:
     """Skip a test whose server is absent, saying how to start it; under CI that is a failure."""
     message = f"{what} is not reachable. {how}"
