@@ -34,6 +34,10 @@ NOT_FROM_TERRAFORM = {
     "CHINOOK_REDSHIFT_PASSWORD": "from the secret (CHINOOK_REDSHIFT_SECRET_ARN)",
     "CHINOOK_TEST_POSTGRES_URL": "the tests' server",
     "CHINOOK_DEBUG": "a person's switch for tracebacks on the command line",
+    "CHINOOK_POOL_WAIT_SECONDS": "how long `chinook run` waits for a held pool; the default serves a deployment",
+    "CHINOOK_LANDING_FOLLOW_OUTSIDE_LINKS": "a local landing folder only; the cloud lands in S3",
+    "CHINOOK_LANDING_SETTLE_SECONDS": "a local landing folder only; S3 objects are complete once listed",
+    "CHINOOK_ALERTS_WEBHOOK_URL": "local alerts; a deployment publishes to the SNS topic Terraform creates",
 }
 
 
