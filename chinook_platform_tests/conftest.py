@@ -41,6 +41,9 @@ POSTGRES_URL = os.environ.get("CHINOOK_TEST_POSTGRES_URL", "postgresql+psycopg:/
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+# Dagster's test instances report telemetry unless told not to, writing ~/.dagster/.telemetry/user_id.yaml.
+NO_TELEMETRY = {"telemetry": {"enabled": False}}
+
 # Left in HOME by the machine's own tools, not by the platform: this machine's `python3 -m venv` (pyenv's shim)
 # writes ~/.rustup/settings.toml.
 TOOLCHAIN_LEFTOVERS = {".rustup"}

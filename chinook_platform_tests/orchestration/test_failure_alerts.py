@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from chinook_platform.defs.orchestration.failure_alerts import run_failure_alerts
+from chinook_platform_tests.conftest import NO_TELEMETRY
 
 
 @dg.op
@@ -42,7 +43,7 @@ def test_a_failed_run_is_published_to_the_alerts_topic(s3_endpoint: str, monkeyp
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     monkeypatch.setenv("CHINOOK_ALERTS_TOPIC_ARN", topic)
 
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test(overrides=NO_TELEMETRY) as instance:
         run_failure_alerts(failure_context(instance))
         (received,) = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=2)["Messages"]
     alert = json.loads(received["Body"])
@@ -54,7 +55,7 @@ def test_without_a_topic_the_failed_run_is_logged(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("CHINOOK_ALERTS_TOPIC_ARN", raising=False)
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test(overrides=NO_TELEMETRY) as instance:
         context = failure_context(instance)
         capfd.readouterr()
         run_failure_alerts(context)
@@ -83,7 +84,7 @@ def test_a_failed_run_is_posted_to_the_alerts_webhook(monkeypatch: pytest.Monkey
     monkeypatch.delenv("CHINOOK_ALERTS_TOPIC_ARN", raising=False)
     monkeypatch.setenv("CHINOOK_ALERTS_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/alerts")
     try:
-        with dg.instance_for_test() as instance:
+        with dg.instance_for_test(overrides=NO_TELEMETRY) as instance:
             run_failure_alerts(failure_context(instance))
     finally:
         server.shutdown()

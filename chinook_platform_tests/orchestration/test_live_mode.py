@@ -22,7 +22,7 @@ import pytest
 from chinook_platform.defs.landing.sensors import landing_sensor
 from chinook_platform.lib.contract import TABLES
 from chinook_platform.lib.next_days import existing_sales_in_oltp, generate_next_days
-from chinook_platform_tests.conftest import SAMPLE_DATA
+from chinook_platform_tests.conftest import NO_TELEMETRY, SAMPLE_DATA
 
 FACTS = dg.AssetKey(["warehouse", "fct_invoice_line"])
 
@@ -104,7 +104,7 @@ def _platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platf
     monkeypatch.setenv("CHINOOK_HOME", str(tmp_path))
     from chinook_platform.definitions import defs
 
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test(overrides=NO_TELEMETRY) as instance:
         yield Platform(defs(), instance, tmp_path)
 
 

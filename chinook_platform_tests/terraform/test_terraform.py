@@ -814,6 +814,7 @@ def test_checkov_finds_no_failure_and_every_skip_has_a_reason():
     """checkov from its own virtualenv (CHINOOK_CHECKOV, or `checkov` on PATH): never in the project's."""
     import os
     import subprocess
+    import tempfile
 
     from chinook_platform_tests.conftest import server_missing
 
@@ -824,12 +825,14 @@ def test_checkov_finds_no_failure_and_every_skip_has_a_reason():
             "python -m venv /tmp/checkov && /tmp/checkov/bin/pip install checkov; "
             "export CHINOOK_CHECKOV=/tmp/checkov/bin/checkov",
         )
-    done = subprocess.run(
-        [checkov, "-d", str(TERRAFORM), "--framework", "terraform", "--skip-download", "--compact", "-o", "json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    with tempfile.TemporaryDirectory(prefix="chinook-checkov-") as checkov_home:  # its update check's cache
+        done = subprocess.run(
+            [checkov, "-d", str(TERRAFORM), "--framework", "terraform", "--skip-download", "--compact", "-o", "json"],
+            env={**os.environ, "HOME": checkov_home},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     report = json.loads(done.stdout)
     report = report if isinstance(report, dict) else report[0]
     failed = [f"{c['check_id']} {c['resource']}" for c in report["results"]["failed_checks"]]
