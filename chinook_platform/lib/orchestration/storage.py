@@ -25,8 +25,19 @@ def storage_url(environ: dict[str, str] | os._Environ = os.environ, database: st
     )
 
 
+def create_dagster_schema(environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Dagster's run, event-log and schedule tables in the new database. Done here, under the lock, because the
+    webserver and the daemon start together on a fresh database and would otherwise both create them, one failing
+    on `type "event_logs" already exists`."""
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+
+    url = storage_url(environ).render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql", 1)
+    for storage in (PostgresRunStorage, PostgresEventLogStorage, PostgresScheduleStorage):
+        storage(url).dispose()
+
+
 def ensure_database(environ: dict[str, str] | os._Environ = os.environ) -> bool:
-    """Create the storage database unless it exists; True when it was created."""
+    """Create the storage database and Dagster's tables in it unless it exists; True when it was created."""
     name = environ["DAGSTER_PG_DB"]
     engine = sa.create_engine(storage_url(environ, "postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -36,6 +47,7 @@ def ensure_database(environ: dict[str, str] | os._Environ = os.environ) -> bool:
             if not exists:
                 quoted = conn.dialect.identifier_preparer.quote(name)
                 conn.exec_driver_sql(f"create database {quoted}")
+                create_dagster_schema(environ)  # still under the lock: the other services wait for it
             return not exists
     finally:
         engine.dispose()
