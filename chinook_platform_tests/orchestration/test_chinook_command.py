@@ -303,11 +303,20 @@ def _claimed_step(home: Path, pool: str) -> str | None:
     return row[0] if row else None
 
 
-def _start_run(home: Path) -> subprocess.Popen:
+def _wait_for_dbt(home: Path, run: subprocess.Popen) -> None:
+    """Until the run holds the warehouse pool and its dbt process has started (at most a minute for the latter)."""
+    _wait_for_claim(home, "chinook_warehouse", "warehouse_dbt", run)
+    deadline = time.monotonic() + 60
+    while not _dbt_processes(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _start_run(home: Path, *args: str, **extra: str) -> subprocess.Popen:
+    """`chinook run ARGS` in the background, its output piped."""
     return subprocess.Popen(
-        [str(BIN / "chinook"), "run"],
+        [str(BIN / "chinook"), "run", *args],
         cwd=REPO,
-        env=environment(home),
+        env=environment(home, **extra),
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -366,10 +375,7 @@ def test_sigterm_stops_a_run_and_its_dbt_process(tmp_path):
     assert chinook(tmp_path, "land", str(SAMPLE_DATA)).returncode == 0
     run = _start_run(tmp_path)
     try:
-        _wait_for_claim(tmp_path, "chinook_warehouse", "warehouse_dbt", run)
-        deadline = time.monotonic() + 60
-        while not _dbt_processes(tmp_path) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_for_dbt(tmp_path, run)
         run.send_signal(signal.SIGTERM)
         output, _ = run.communicate(timeout=60)
         assert run.returncode == EXIT_INTERRUPTED, output

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import time
 
 import duckdb
 
 from chinook_platform.cli import EXIT_INTERRUPTED, EXIT_OK
-from chinook_platform_tests.conftest import REPO, SAMPLE_DATA
-from chinook_platform_tests.orchestration.test_chinook_command import (
-    BIN,
-    _dbt_processes,
-    _wait_for_claim,
-    chinook,
-    environment,
-)
+from chinook_platform_tests.conftest import SAMPLE_DATA
+from chinook_platform_tests.orchestration.test_chinook_command import _start_run, _wait_for_dbt, chinook
 
 
 def test_a_plain_run_after_an_interrupted_build_rebuilds_what_did_not_finish(tmp_path):
     assert chinook(tmp_path, "run", "--source", str(SAMPLE_DATA)).returncode == EXIT_OK
-    interrupted = subprocess.Popen(
-        [str(BIN / "chinook"), "run", "--all"],
-        cwd=REPO,
-        env=environment(tmp_path),
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    interrupted = _start_run(tmp_path, "--all")
     try:
-        _wait_for_claim(tmp_path, "chinook_warehouse", "warehouse_dbt", interrupted)
-        deadline = time.monotonic() + 60
-        while not _dbt_processes(tmp_path) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_for_dbt(tmp_path, interrupted)
         interrupted.send_signal(signal.SIGTERM)
         output, _ = interrupted.communicate(timeout=60)
         assert interrupted.returncode == EXIT_INTERRUPTED, output

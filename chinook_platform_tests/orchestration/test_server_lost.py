@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from chinook_platform.cli import EXIT_UNAVAILABLE
-from chinook_platform_tests.conftest import REPO, SAMPLE_DATA
-from chinook_platform_tests.orchestration.test_chinook_command import BIN, _wait_for_claim, chinook, environment
+from chinook_platform_tests.conftest import SAMPLE_DATA
+from chinook_platform_tests.orchestration.test_chinook_command import _start_run, _wait_for_claim, chinook
 from chinook_platform_tests.orchestration.test_webserver import free_port
 
 PG_BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"))), "")
@@ -50,15 +50,7 @@ def own_server() -> Iterator[tuple[str, Path]]:
 def test_a_database_lost_mid_run_gives_one_line_naming_it_and_exit_5(tmp_path, own_server):
     url, data = own_server
     assert chinook(tmp_path, "land", str(SAMPLE_DATA)).returncode == 0
-    run = subprocess.Popen(
-        [str(BIN / "chinook"), "run"],
-        cwd=REPO,
-        env=environment(tmp_path, CHINOOK_OLTP_URL=url),
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    run = _start_run(tmp_path, CHINOOK_OLTP_URL=url)
     try:
         _wait_for_claim(tmp_path, "chinook_oltp", "oltp__", run)
         stopped = as_postgres(f"{PG_BIN}/pg_ctl", "-D", str(data), "-m", "immediate", "stop")
