@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -62,13 +63,21 @@ def written_under(home: Path) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def nothing_is_written_in_the_users_home() -> Iterator[None]:
     """Every test (the platform's commands, runs, dbt, Dagster's CLI and daemon, Chromium, Terraform) leaves the
-    user's HOME as it found it: empty."""
+    user's HOME as it found it: empty. Checked after each test, so the test that wrote is the one that fails; what
+    it wrote is then removed, so the next test is checked on its own."""
     yield
     leftovers = written_under(USER_HOME)
-    assert not leftovers, f"written under HOME ({USER_HOME}) during the tests: {leftovers[:20]}"
+    for child in USER_HOME.iterdir() if leftovers else ():
+        if child.name in TOOLCHAIN_LEFTOVERS:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    assert not leftovers, f"written under HOME ({USER_HOME}) by this test: {leftovers[:20]}"
 
 
 # The full lane only (`make test` runs everything; `make test-fast` leaves these out): tests that need a whole

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from chinook_platform.lib.contract import TABLES
 from chinook_platform.lib.lake import LakeStore, s3_client, s3_filesystem
+from chinook_platform.lib.orchestration import dagster_yaml
 from chinook_platform_tests.conftest import REPO, SAMPLE_DATA
 
 RUNNER = """
@@ -88,6 +89,9 @@ def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(post
     for name in ("a", "b"):
         home = tmp_path / f"home_{name}"
         (home / "dagster").mkdir(parents=True)
+        # The platform's instance settings, as `chinook` writes them (without them Dagster's defaults report
+        # telemetry, writing ~/.dagster/.telemetry/user_id.yaml).
+        (home / "dagster" / "dagster.yaml").write_text(dagster_yaml(home / "dagster"))
         runners.append(
             subprocess.Popen(
                 [sys.executable, "-c", RUNNER, str(tmp_path / f"ready_{name}"), str(start)],
