@@ -10,9 +10,10 @@ import dagster as dg
 import sqlalchemy as sa
 
 from chinook_platform.lib.environment import Settings, WarehouseSettings, settings, variable_of, warehouse_settings
-from chinook_platform.lib.lake.store import LakeStore, s3_client, s3_filesystem
+from chinook_platform.lib.lake.store import LakeStore
 from chinook_platform.lib.landing.zone import LandingZone, landing_zone_at
 from chinook_platform.lib.oltp.database import create_oltp_engine
+from chinook_platform.lib.s3 import s3_client, s3_filesystem
 from chinook_platform.lib.secrets import export_secret_settings
 from chinook_platform.lib.warehouse.staging import (
     StagingWarehouse,
@@ -48,10 +49,7 @@ class LandingZoneResource(dg.ConfigurableResource):
     s3_region: str = "us-east-1"
 
     def s3_client(self) -> Any:
-        """A boto3 S3 client made by dagster-aws's S3Resource (credentials: the usual AWS chain)."""
-        from dagster_aws.s3 import S3Resource  # only when S3 is configured: dagster_aws takes seconds to import
-
-        return S3Resource(endpoint_url=self.s3_endpoint_url or None, region_name=self.s3_region).get_client()
+        return s3_client(self.s3_endpoint_url, self.s3_region)
 
     def zone(self) -> LandingZone:
         return landing_zone_at(self.url, self.s3_client() if self.url.startswith("s3://") else None)
@@ -82,9 +80,7 @@ class ReportsResource(dg.ConfigurableResource):
     s3_region: str = "us-east-1"
 
     def s3_client(self) -> Any:
-        from dagster_aws.s3 import S3Resource  # only when S3 is configured
-
-        return S3Resource(endpoint_url=self.s3_endpoint_url or None, region_name=self.s3_region).get_client()
+        return s3_client(self.s3_endpoint_url, self.s3_region)
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -45,9 +45,9 @@ def oltp_engine(url: str, schema: str | None) -> sa.Engine:
 
 @cache
 def s3_client() -> Any:
-    import boto3
+    from chinook_platform.lib import s3
 
-    return boto3.client("s3")
+    return s3.s3_client()
 
 
 def log(record: Mapping[str, Any]) -> None:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chinook_platform.cli import EXIT_CHECK_FAILED, EXIT_OK
+from chinook_platform.console.exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 from chinook_platform_tests.conftest import SAMPLE_DATA
 from chinook_platform_tests.orchestration.test_chinook_command import chinook, land_csv
 

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from chinook_platform.cli import (
+from chinook_platform.console.exit_codes import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
     EXIT_INTERRUPTED,
@@ -259,7 +259,7 @@ def test_a_locked_duckdb_file_is_named_with_its_holder(tmp_path):
 @pytest.mark.parametrize("command", [["--help"], ["summary"], ["land", "data"], ["contract"]])
 def test_commands_that_run_no_pipeline_import_neither_dagster_nor_dbt(tmp_path, command):
     probe = (
-        "import sys; from chinook_platform.cli import main; code = main(sys.argv[1:]); "
+        "import sys; from chinook_platform.console.cli import main; code = main(sys.argv[1:]); "
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'dagster', 'dagster_dbt', 'dagster_aws', "
         "'dbt'}); "
         "print('HEAVY', heavy, file=sys.stderr); sys.exit(code)"

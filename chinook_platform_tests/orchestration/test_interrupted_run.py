@@ -6,7 +6,7 @@ import signal
 
 import duckdb
 
-from chinook_platform.cli import EXIT_INTERRUPTED, EXIT_OK
+from chinook_platform.console.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from chinook_platform_tests.conftest import SAMPLE_DATA
 from chinook_platform_tests.orchestration.test_chinook_command import _start_run, _wait_for_dbt, chinook
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from chinook_platform.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
+from chinook_platform.console.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
 from chinook_platform.lib.orchestration.run_workers import HOST_TAG, PID_TAG
 from chinook_platform_tests.conftest import REPO, SAMPLE_DATA
 from chinook_platform_tests.orchestration.test_chinook_command import BIN, chinook, environment

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chinook_platform.cli import EXIT_UNAVAILABLE
+from chinook_platform.console.exit_codes import EXIT_UNAVAILABLE
 from chinook_platform_tests.conftest import SAMPLE_DATA
 from chinook_platform_tests.orchestration.test_chinook_command import _start_run, _wait_for_claim, chinook
 from chinook_platform_tests.orchestration.test_webserver import free_port

@@ -189,9 +189,9 @@ def landing_zone_at(url: str, s3_client: Any = None) -> LocalLandingZone | S3Lan
     link policy)."""
     if url.startswith("s3://"):
         if s3_client is None:
-            import boto3
+            from chinook_platform.lib.s3 import s3_client as make_s3_client
 
-            s3_client = boto3.client("s3")
+            s3_client = make_s3_client()
         return S3LandingZone(url, s3_client)
     # Imported here: the landing Lambda's package (S3 only) carries no pydantic.
     from chinook_platform.lib.environment import settings

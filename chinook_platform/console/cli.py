@@ -11,25 +11,14 @@ from pathlib import Path
 
 import click
 
-# Exit codes (also in the README and `chinook --help`).
-EXIT_OK = 0  # everything landed loaded and every ERROR-severity check passed
-EXIT_RUN_FAILED = 1  # an asset or check raised: the run failed
-EXIT_USAGE = 2  # a bad argument or option (click's own code for usage errors)
-EXIT_CHECK_FAILED = 3  # an ERROR-severity check failed, or data do not reconcile (flagged in data_issues)
-EXIT_BAD_INPUT = 4  # a landed file was rejected or rows are quarantined (as --fail-on says)
-EXIT_UNAVAILABLE = 5  # a database, S3 or a file could not be reached, opened or locked
-EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
-
-EXIT_CODES_HELP = f"""\b
-Exit codes:
-  {EXIT_OK}  everything landed loaded and every ERROR check passed
-  {EXIT_RUN_FAILED}  the run failed (an asset or a check raised)
-  {EXIT_USAGE}  usage error (bad option, no asset matches --select)
-  {EXIT_CHECK_FAILED}  an ERROR check failed, or invoices do not reconcile (flagged)
-  {EXIT_BAD_INPUT}  a landed file was rejected (or rows quarantined, with --fail-on quarantine)
-  {EXIT_UNAVAILABLE}  a database, S3 or the DuckDB file could not be reached or is locked
-  {EXIT_INTERRUPTED}  interrupted (Ctrl-C, SIGTERM)
-"""
+from chinook_platform.console.exit_codes import (
+    EXIT_CODES_HELP,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+)
 
 
 class UnavailableError(click.ClickException):
@@ -145,24 +134,16 @@ def _generate_next_days(out: Path, days: int, after: str, seed: int) -> None:
     )
 
 
-def _s3_client():  # noqa: ANN202
-    import boto3
-
-    from chinook_platform.lib import environment
-
-    chinook = environment.settings()
-    return boto3.client("s3", endpoint_url=chinook.s3_endpoint_url or None, region_name=chinook.s3_region)
-
-
 def land_folder(source: Path, to: str | None) -> int:
     """Copy a folder's CSVs into the landing zone, with a progress bar in bytes; returns the files landed."""
     from tqdm import tqdm
 
     from chinook_platform.lib import environment
     from chinook_platform.lib.landing import classify, iter_csv_files, landing_zone_at
+    from chinook_platform.lib.s3 import s3_client_from_settings
 
     url = to or environment.settings().landing_url
-    zone = landing_zone_at(url, _s3_client() if url.startswith("s3://") else None)
+    zone = landing_zone_at(url, s3_client_from_settings() if url.startswith("s3://") else None)
     files = list(iter_csv_files(source))
     if not files:
         raise click.UsageError(f"no CSV files under {source}: point at a folder of Chinook CSVs, e.g. data/")
@@ -226,7 +207,7 @@ def run(source: Path | None, select: str | None, everything: bool, fail_on: str,
     if source:
         land_folder(source, None)
     preflight.check_services()
-    from chinook_platform import run_console
+    from chinook_platform.console import run as run_console
 
     raise SystemExit(run_console.run_pipeline(select=select, fail_on=fail_on, verbose=verbose, everything=everything))
 
@@ -248,7 +229,7 @@ def summary() -> None:
         engine.dispose()
 
 
-from chinook_platform.cli_tools import contract, dagster, dbt, dbt_sources, dev, docs, env, schema_sql  # noqa: E402
+from chinook_platform.console.tools import contract, dagster, dbt, dbt_sources, dev, docs, env, schema_sql  # noqa: E402
 
 for command in (dbt, docs, dev, dagster, contract, env, schema_sql, dbt_sources):
     cli.add_command(command)

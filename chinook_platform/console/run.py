@@ -25,18 +25,18 @@ warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")  
 
 import dagster as dg  # noqa: E402
 
-from chinook_platform.cli import (  # noqa: E402
+from chinook_platform.console.exit_codes import (  # noqa: E402
     EXIT_INTERRUPTED,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
 )
+from chinook_platform.console.report import HOST_TAG, PID_TAG, RunReport, RunReporter  # noqa: E402
+from chinook_platform.console.summary import summarize, verdict  # noqa: E402
 from chinook_platform.lib import environment  # noqa: E402
 from chinook_platform.lib.oltp import status as oltp_status  # noqa: E402
 from chinook_platform.lib.orchestration import processes  # noqa: E402
 from chinook_platform.lib.orchestration.changed_assets import changed_assets  # noqa: E402
 from chinook_platform.lib.orchestration.pools import PoolWaitTimeout, free_dead_runs, wait_for_pools  # noqa: E402
-from chinook_platform.run_report import HOST_TAG, PID_TAG, RunReport, RunReporter  # noqa: E402
-from chinook_platform.run_summary import summarize, verdict  # noqa: E402
 
 
 @contextlib.contextmanager

@@ -6,11 +6,17 @@ from typing import Any
 
 import dagster as dg
 
-from chinook_platform.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED
+from chinook_platform.console.exit_codes import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+)
+from chinook_platform.console.report import RunReport, count_text, metadata_value
 from chinook_platform.lib import environment
 from chinook_platform.lib.oltp import status as oltp_status
 from chinook_platform.lib.warehouse.data_issues import ROW_ISSUE_CHECKS
-from chinook_platform.run_report import RunReport, count_text, metadata_value
 
 # Checks that report bad input (rejected files, quarantined rows): --fail-on decides what they mean for the exit code.
 BAD_INPUT_CHECKS = {"landed_files_loaded", "quarantine_empty"}
@@ -125,9 +131,9 @@ def _skipped_landed_files() -> list[tuple[str, str]]:
     url = environment.settings().landing_url
     client = None
     if url.startswith("s3://"):
-        from chinook_platform.cli import _s3_client
+        from chinook_platform.lib.s3 import s3_client_from_settings
 
-        client = _s3_client()
+        client = s3_client_from_settings()
     zone = landing_zone_at(url, client)
     _, skipped = files_by_table(zone.list_files())
     return skipped + [("", reason) for reason in getattr(zone, "refused", [])]  # links outside, files being written
