@@ -44,7 +44,9 @@ def imports_of(name: str) -> set[str]:
         if isinstance(node, ast.Import):
             targets |= {alias.name for alias in node.names}
         elif node.level == 0 and node.module:
-            targets |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in MODULES else node.module for a in node.names}
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                targets.add(submodule if submodule in MODULES else node.module)
     return {t for t in targets if t in MODULES and t != name}
 
 

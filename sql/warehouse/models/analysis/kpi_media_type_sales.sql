@@ -12,12 +12,7 @@ tracks as (
 
 sales_by_track as (
 
-    select
-        track_id,
-        sum(line_amount) as revenue,
-        sum(quantity) as units
-    from lines
-    group by track_id
+    {{ sales_by_track('lines') }}
 
 ),
 
@@ -27,7 +22,7 @@ by_media_type as (
         tracks.media_type_id,
         tracks.media_type_name,
         sum(sales_by_track.revenue) as revenue,
-        cast(sum(sales_by_track.units) as {{ dbt.type_bigint() }}) as units
+        cast(sum(sales_by_track.quantity) as {{ dbt.type_bigint() }}) as units
     from sales_by_track
     inner join tracks on tracks.track_id = sales_by_track.track_id
     group by tracks.media_type_id, tracks.media_type_name

@@ -85,10 +85,7 @@ final as (
         invoices._load_id as _invoice_load_id
     from invoices
     left join lines on lines.invoice_id = invoices.invoice_id
-    left join customers
-        on customers.customer_id = invoices.customer_id
-            and customers.valid_from <= invoices.invoice_date
-            and customers.valid_to > invoices.invoice_date
+    {{ join_customer_version_at('customers', 'invoices') }}
 
 )
 

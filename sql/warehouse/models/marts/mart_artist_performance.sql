@@ -13,12 +13,7 @@ tracks as (
 
 sales_by_track as (
 
-    select
-        track_id,
-        sum(line_amount) as revenue,
-        sum(quantity) as quantity
-    from lines
-    group by track_id
+    {{ sales_by_track('lines') }}
 
 ),
 
