@@ -43,7 +43,7 @@ $(CHECKOV): | $(STAMP)
 test: install browser $(CHECKOV)  ## every test; PostgreSQL at 127.0.0.1:5432 (CHINOOK_TEST_POSTGRES_URL overrides)
 	$(BIN)/python -m pytest --durations=25
 
-test-fast: install  ## every test that needs no whole pipeline run, webserver, daemon, install or plan (conftest's FULL_LANE_MODULES)
+test-fast: install $(CHECKOV)  ## every test that needs no whole pipeline run, webserver, daemon, install or plan (conftest's FULL_LANE_MODULES)
 	$(BIN)/python -m pytest -m "not full_lane" --durations=25
 
 UI_PORT ?= 3000

@@ -819,11 +819,11 @@ def test_checkov_finds_no_failure_and_every_skip_has_a_reason():
     from chinook_platform_tests.conftest import server_missing
 
     checkov = os.environ.get("CHINOOK_CHECKOV") or shutil.which("checkov")
-    if not checkov:
+    if not checkov or not Path(checkov).is_file():
         server_missing(
-            "checkov",
-            "python -m venv /tmp/checkov && /tmp/checkov/bin/pip install checkov; "
-            "export CHINOOK_CHECKOV=/tmp/checkov/bin/checkov",
+            f"checkov ({checkov or 'not on PATH'})",
+            "`make test` installs it in its own virtualenv (.venv/checkov); elsewhere: python -m venv /tmp/checkov && "
+            "/tmp/checkov/bin/pip install checkov; export CHINOOK_CHECKOV=/tmp/checkov/bin/checkov",
         )
     with tempfile.TemporaryDirectory(prefix="chinook-checkov-") as checkov_home:  # its update check's cache
         done = subprocess.run(
