@@ -85,6 +85,7 @@ def nothing_is_written_in_the_users_home() -> Iterator[None]:
 FULL_LANE_MODULES = {
     "test_bad_data",
     "test_chinook_command",
+    "test_cloud_shape",
     "test_cli",
     "test_concurrent_runners",
     "test_dashboard_browser",
