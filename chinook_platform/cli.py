@@ -248,9 +248,10 @@ def summary() -> None:
         engine.dispose()
 
 
+from chinook_platform.cli_lake import lake  # noqa: E402
 from chinook_platform.cli_tools import contract, dagster, dbt, dbt_sources, dev, docs, env, schema_sql  # noqa: E402
 
-for command in (dbt, docs, dev, dagster, contract, env, schema_sql, dbt_sources):
+for command in (dbt, docs, dev, dagster, contract, env, schema_sql, dbt_sources, lake):
     cli.add_command(command)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from chinook_platform.lib import public_names
 
 if TYPE_CHECKING:
+    from chinook_platform.lib.lake.history import read_as_of, snapshot_id_as_of
     from chinook_platform.lib.lake.reader import LOADED_AT_COLUMN
     from chinook_platform.lib.lake.store import LakeBatch, LakeStore, parquet_schema
 else:
