@@ -224,6 +224,23 @@ def test_staging_loads_each_batch_once_and_keeps_every_version(loaded_oltp, tmp_
     assert staging_warehouse.row_count(artist) == 4
 
 
+def test_staging_loads_only_what_it_has_not_loaded_in_any_order_of_snapshots(loaded_oltp, tmp_path, staging_warehouse):
+    lake, artist = folder_lake(tmp_path), table("Artist")
+    first = lake.extract(loaded_oltp, artist)
+    load(loaded_oltp, tmp_path / "landing", "Artist", ARTISTS + "4,Alanis\n", version="v2")
+    second = lake.extract(loaded_oltp, artist)
+
+    def stage(batches: list) -> list:
+        return load_new_batches(
+            staging_warehouse, artist, batches, lambda b: lake.stream(artist, b), lambda b: lake.uri(artist, b)
+        )
+
+    assert stage([second]) == [(second, 1)]  # the newer snapshot first
+    assert stage(lake.batches(artist)) == [(first, 3)]  # then only the one it has not loaded
+    assert stage(lake.batches(artist)) == []
+    assert staging_warehouse.row_count(artist) == 4
+
+
 def test_a_batch_another_runner_staged_meanwhile_is_skipped(loaded_oltp, tmp_path, staging_warehouse):
     lake, artist = folder_lake(tmp_path), table("Artist")
     batch = lake.extract(loaded_oltp, artist)
