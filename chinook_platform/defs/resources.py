@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,15 @@ class LakeResource(dg.ConfigurableResource):
 
     url: str
     catalog_url: str
+    snapshot_retention_days: str = "7"  # the maintenance job expires snapshots older than this
     s3_endpoint_url: str = ""  # for S3-compatible servers (MinIO, LocalStack, moto); empty means AWS
     s3_region: str = "us-east-1"
 
     def store(self) -> LakeStore:
         return LakeStore(self.url, self.catalog_url, self.s3_endpoint_url or None, self.s3_region)
+
+    def snapshot_retention(self) -> timedelta:
+        return timedelta(days=float(self.snapshot_retention_days))
 
 
 class ReportsResource(dg.ConfigurableResource):
@@ -148,7 +153,10 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "oltp": OltpDatabase(url=_from(chinook, "oltp_url"), db_schema=_from(chinook, "oltp_schema")),
         "landing_zone": LandingZoneResource(url=_from(chinook, "landing_url"), **s3_settings),
         "lake": LakeResource(
-            url=_from(chinook, "lake_url"), catalog_url=_from(chinook, "lake_catalog_url"), **s3_settings
+            url=_from(chinook, "lake_url"),
+            catalog_url=_from(chinook, "lake_catalog_url"),
+            snapshot_retention_days=_from(chinook, "lake_snapshot_retention_days"),
+            **s3_settings,
         ),
         "reports": ReportsResource(url=_from(chinook, "reports_url"), **s3_settings),
         "warehouse": WarehouseResource(

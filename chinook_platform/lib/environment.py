@@ -179,6 +179,8 @@ class Settings(BaseSettings):
         "CHINOOK_LAKE_CATALOG_URL",
         default_factory=lambda s: default_lake_catalog_url(s["oltp_url"], s["oltp_schema"], s["home"]),
     )
+    # Time travel reaches back this many days: the lake's maintenance job expires older snapshots.
+    lake_snapshot_retention_days: float = _setting("CHINOOK_LAKE_SNAPSHOT_RETENTION_DAYS", 7.0, ge=0)
     s3_endpoint_url: str = _setting("CHINOOK_S3_ENDPOINT_URL", "")  # MinIO, LocalStack, moto; empty means AWS
     s3_region: str = _setting("AWS_REGION", "us-east-1")
     reports_url: str = _setting("CHINOOK_REPORTS_URL", "")  # an s3:// prefix the dashboard is also published to

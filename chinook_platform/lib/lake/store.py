@@ -75,8 +75,8 @@ class LakeBatch:
 
 def batch_of(snapshot: Snapshot) -> LakeBatch | None:
     """The extract a snapshot committed; None for a snapshot that is not one (a compaction, an expiry)."""
-    summary = snapshot.summary.additional_properties if snapshot.summary else {}
-    if WATERMARK not in summary:
+    summary = summary_of(snapshot)
+    if FIRST_LOAD not in summary:
         return None
     return LakeBatch(
         snapshot_id=snapshot.snapshot_id,
@@ -86,6 +86,11 @@ def batch_of(snapshot: Snapshot) -> LakeBatch | None:
         extracted_at=datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC).isoformat(timespec="milliseconds"),
         load_ids=tuple(int(i) for i in summary.get(LOAD_IDS, "").split(",") if i),
     )
+
+
+def summary_of(snapshot: Snapshot) -> dict[str, str]:
+    """The snapshot's summary properties (Iceberg's counts and the platform's ``chinook.*`` keys)."""
+    return dict(snapshot.summary.additional_properties) if snapshot.summary else {}
 
 
 def ancestry(iceberg: IcebergTable) -> list[Snapshot]:
@@ -147,22 +152,26 @@ class LakeStore:
             properties=TABLE_PROPERTIES,
         )
 
+    def exists(self, table: Table) -> bool:
+        """Whether the table has been created (by its first extract)."""
+        return self.catalog.table_exists((NAMESPACE, table.name))
+
     def batches(self, table: Table) -> list[LakeBatch]:
         """Every extract still in the table's history, in commit order (which is load order)."""
         return [b for s in ancestry(self.table(table)) if (b := batch_of(s)) is not None]
 
     def watermark(self, table: Table, iceberg: IcebergTable | None = None) -> int:
-        """The highest OLTP load id already extracted (0 before the first extract): from the newest extract."""
+        """The highest OLTP load id already extracted (0 before the first extract): from the newest snapshot that
+        records it (an extract's, or a compaction's, which carries it forward)."""
         for snapshot in reversed(ancestry(iceberg or self.table(table))):
-            if (batch := batch_of(snapshot)) is not None:
-                return batch.max_load_id
+            if WATERMARK in (summary := summary_of(snapshot)):
+                return int(summary[WATERMARK])
         return 0
 
     def row_count(self, table: Table) -> int:
         """The rows in the table's current snapshot (every version of every row extracted)."""
         snapshot = self.table(table).current_snapshot()
-        summary = snapshot.summary.additional_properties if snapshot and snapshot.summary else {}
-        return int(summary.get("total-records", 0))
+        return int(summary_of(snapshot).get("total-records", 0)) if snapshot else 0
 
     def read(self, table: Table, batch: LakeBatch) -> pa.Table:
         return self.stream(table, batch).read_all()
