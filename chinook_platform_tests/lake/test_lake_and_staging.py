@@ -127,18 +127,19 @@ def lake_at(url: str, request: pytest.FixtureRequest, tmp_path: Path) -> LakeSto
 
 
 def race_between_read_and_commit(monkeypatch, meanwhile) -> None:
-    """Run ``meanwhile()`` once, after the next extract has read its rows and before it commits them."""
-    read_rows = lake_module.LakeStore._changed_rows
+    """Run ``meanwhile()`` once, after the next extract has read the watermark and its range and before it reads
+    and commits the rows."""
+    read_range = lake_module.LakeStore._changed_range
     ran = []
 
     def read_then_let_the_other_runner_commit(self, engine, table, after):
-        changed = read_rows(self, engine, table, after)
+        changed = read_range(self, engine, table, after)
         if not ran:
             ran.append(True)
             meanwhile()
         return changed
 
-    monkeypatch.setattr(lake_module.LakeStore, "_changed_rows", read_then_let_the_other_runner_commit)
+    monkeypatch.setattr(lake_module.LakeStore, "_changed_range", read_then_let_the_other_runner_commit)
 
 
 def test_two_runners_extracting_the_same_change_commit_it_once(loaded_oltp, tmp_path, lake_url, request, monkeypatch):

@@ -23,7 +23,6 @@ from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.table import Table as IcebergTable
@@ -196,30 +195,27 @@ class LakeStore:
         for _ in range(EXTRACT_ATTEMPTS):
             iceberg = self.table(table)
             after = self.watermark(table, iceberg)
-            changed = self._changed_rows(engine, table, after)
+            changed = self._changed_range(engine, table, after)
             if changed is None:
                 return None
-            upto, rows = changed
-            load_ids = pc.unique(rows.column(LOAD_ID_COLUMN)).to_pylist()
-            summary = {FIRST_LOAD: str(after + 1), WATERMARK: str(upto), LOAD_IDS: ",".join(map(str, sorted(load_ids)))}
-            try:
-                iceberg.append(rows, snapshot_properties=summary)
-            except CommitFailedException:
-                continue  # another runner committed first: start again from its watermark
+            upto, load_ids = changed
+            summary = {FIRST_LOAD: str(after + 1), WATERMARK: str(upto), LOAD_IDS: ",".join(map(str, load_ids))}
+            schema = parquet_schema(table)
+            with engine.connect() as conn:
+                rows = READERS[conn.dialect.name](conn).changed_rows(table, after, upto, schema, EXTRACT_CHUNK_ROWS)
+                try:
+                    # Streamed: pyiceberg writes the batches as they are read, so memory stays flat.
+                    iceberg.append(pa.RecordBatchReader.from_batches(schema, rows), snapshot_properties=summary)
+                except CommitFailedException:
+                    continue  # another runner committed first: start again from its watermark
             snapshot = iceberg.current_snapshot()
             assert snapshot is not None  # the append just made it
             return batch_of(snapshot)
         raise RuntimeError(f"lake extract of {table.name}: lost {EXTRACT_ATTEMPTS} commits in a row")
 
-    def _changed_rows(self, engine: sa.Engine, table: Table, after: int) -> tuple[int, pa.Table] | None:
-        """The newest load id and the rows with ``after < _load_id <= it``; None when there are none."""
-        target = CONTRACT_TABLES[table.name]
+    def _changed_range(self, engine: sa.Engine, table: Table, after: int) -> tuple[int, list[int]] | None:
+        """The newest load id with rows after ``after``, and every load id those rows carry; None when none."""
+        column = CONTRACT_TABLES[table.name].c[LOAD_ID_COLUMN]
         with engine.connect() as conn:
-            upto = conn.execute(
-                sa.select(sa.func.max(target.c[LOAD_ID_COLUMN])).where(target.c[LOAD_ID_COLUMN] > after)
-            ).scalar()
-            if upto is None:
-                return None
-            schema = parquet_schema(table)
-            changed = READERS[conn.dialect.name](conn).changed_rows(table, after, upto, schema, EXTRACT_CHUNK_ROWS)
-            return upto, pa.Table.from_batches(list(changed), schema=schema)
+            load_ids = conn.execute(sa.select(column).where(column > after).distinct().order_by(column)).scalars().all()
+        return (load_ids[-1], list(load_ids)) if load_ids else None
