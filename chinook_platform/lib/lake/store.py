@@ -17,12 +17,14 @@ database (``postgres``: its ADBC driver; ``sqlite``: its own cursor straight int
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.table import Table as IcebergTable
@@ -176,14 +178,17 @@ class LakeStore:
         return self.stream(table, batch).read_all()
 
     def stream(self, table: Table, batch: LakeBatch) -> pa.RecordBatchReader:
-        """The batch's rows (those of its load ids, in the current snapshot: compaction moves rows between files
-        but keeps them) in the lake's Arrow schema, batch by batch."""
-        rows = (
-            self.table(table)
-            .scan(row_filter=f"{LOAD_ID_COLUMN} >= {batch.min_load_id} and {LOAD_ID_COLUMN} <= {batch.max_load_id}")
-            .to_arrow_batch_reader()
-        )
-        return rows.cast(parquet_schema(table))
+        """The batch's rows in the lake's Arrow schema, batch by batch: straight from the data files its snapshot
+        added while the snapshot lives (a live snapshot's files are never removed), else (expired) the rows of its
+        load ids in the current snapshot, through an Iceberg scan (compaction moves rows between files but keeps
+        them)."""
+        schema = parquet_schema(table)
+        iceberg = self.table(table)
+        if iceberg.snapshot_by_id(batch.snapshot_id) is not None:
+            files = self.data_files(table, batch)
+            return pa.RecordBatchReader.from_batches(schema, _file_batches(iceberg, files, schema))
+        where = f"{LOAD_ID_COLUMN} >= {batch.min_load_id} and {LOAD_ID_COLUMN} <= {batch.max_load_id}"
+        return iceberg.scan(row_filter=where).to_arrow_batch_reader().cast(schema)
 
     def extract(self, engine: sa.Engine, table: Table) -> LakeBatch | None:
         """Commit the rows changed since the last extract as one append; None when nothing changed (or another
@@ -219,3 +224,11 @@ class LakeStore:
         with engine.connect() as conn:
             load_ids = conn.execute(sa.select(column).where(column > after).distinct().order_by(column)).scalars().all()
         return (load_ids[-1], list(load_ids)) if load_ids else None
+
+
+def _file_batches(iceberg: IcebergTable, files: list[str], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The data files' rows in ``schema``, ``EXTRACT_CHUNK_ROWS`` at a time, one file open at a time."""
+    for path in files:
+        with iceberg.io.new_input(path).open() as stream:
+            for batch in pq.ParquetFile(stream).iter_batches(batch_size=EXTRACT_CHUNK_ROWS):
+                yield batch.cast(schema)
