@@ -209,7 +209,8 @@ class LakeStore:
             with engine.connect() as conn:
                 rows = READERS[conn.dialect.name](conn).changed_rows(table, after, upto, schema, EXTRACT_CHUNK_ROWS)
                 try:
-                    # Streamed: pyiceberg writes the batches as they are read, so memory stays flat.
+                    # Streamed: pyiceberg holds at most one data file's worth of rows (write.target-file-size-bytes,
+                    # 512 MiB of Arrow data), not the whole extract.
                     iceberg.append(pa.RecordBatchReader.from_batches(schema, rows), snapshot_properties=summary)
                 except CommitFailedException:
                     continue  # another runner committed first: start again from its watermark
