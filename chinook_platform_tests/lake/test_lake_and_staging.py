@@ -3,6 +3,7 @@ warehouse staging loads (DuckDB, PostgreSQL)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -174,6 +175,26 @@ def test_two_runners_extracting_different_changes_commit_each_once(
     assert [b.rows for b in runner_b.batches(artist)] == [3, 1]
     ids = runner_b.table(artist).scan().to_arrow().column("artist_id").to_pylist()
     assert sorted(ids) == [1, 2, 3, 4]
+
+
+def test_a_column_added_to_the_contract_is_a_schema_update_not_a_rewrite(loaded_oltp, tmp_path):
+    """A lake table written before the contract had ``name``: the next extract adds the column to its schema and
+    appends; the earlier file stays and reads the new column as null."""
+    lake, artist = folder_lake(tmp_path), table("Artist")
+    before = parquet_schema(artist).remove(parquet_schema(artist).get_field_index("name"))
+    old = lake.catalog.create_table(
+        (lake_module.NAMESPACE, artist.name),
+        schema=before,
+        location=lake.location(artist),
+        properties=lake_module.TABLE_PROPERTIES,
+    )
+    old.append(pa.table({"artist_id": [9], "_load_id": [0], "_loaded_at": [datetime(2020, 1, 1)]}, schema=before))
+    batch = lake.extract(loaded_oltp, artist)
+    iceberg = lake.table(artist)
+    assert len(iceberg.schemas()) == 2 and "name" in iceberg.schema().column_names
+    assert batch.rows == 3 and len(iceberg.snapshots()) == 2  # the old snapshot kept: nothing rewritten
+    rows = {r["artist_id"]: r["name"] for r in iceberg.scan().to_arrow().to_pylist()}
+    assert rows == {9: None, 1: "AC/DC", 2: "Accept", 3: "Aerosmith"}
 
 
 def test_time_travel_returns_the_earlier_rows(loaded_oltp, tmp_path):

@@ -145,13 +145,22 @@ class LakeStore:
         ]
 
     def table(self, table: Table) -> IcebergTable:
-        """The table's Iceberg table, created (empty, in the contract's schema) if missing."""
-        return self.catalog.create_table_if_not_exists(
-            (NAMESPACE, table.name),
-            schema=parquet_schema(table),
-            location=self.location(table),
-            properties=TABLE_PROPERTIES,
+        """The table's Iceberg table, created (empty, in the contract's schema) if missing, and given the columns
+        the contract has gained since (a schema update: the files written before read them as null)."""
+        schema = parquet_schema(table)
+        iceberg = self.catalog.create_table_if_not_exists(
+            (NAMESPACE, table.name), schema=schema, location=self.location(table), properties=TABLE_PROPERTIES
         )
+        known = set(iceberg.schema().column_names)
+        added = [f.with_nullable(True) for f in schema if f.name not in known]  # optional: old rows have none
+        if added:
+            try:
+                with iceberg.update_schema() as update:
+                    update.union_by_name(pa.schema(added))
+            except CommitFailedException:
+                pass  # another runner added them first
+            iceberg = self.catalog.load_table((NAMESPACE, table.name))
+        return iceberg
 
     def exists(self, table: Table) -> bool:
         """Whether the table has been created (by its first extract)."""
