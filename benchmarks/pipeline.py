@@ -139,7 +139,7 @@ def prepare(name: str) -> Callable[[], int | dict]:
                     table,
                     store.batches(table),
                     lambda b, t=table: store.stream(t, b),
-                    lambda b, t=table: store.uri(t, b.file),
+                    lambda b, t=table: store.uri(t, b),
                 )
                 rows += sum(n for _, n in loaded)
                 changed += [table.name] if loaded else []

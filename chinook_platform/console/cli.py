@@ -229,9 +229,10 @@ def summary() -> None:
         engine.dispose()
 
 
+from chinook_platform.console.lake import lake  # noqa: E402
 from chinook_platform.console.tools import contract, dagster, dbt, dbt_sources, dev, docs, env, schema_sql  # noqa: E402
 
-for command in (dbt, docs, dev, dagster, contract, env, schema_sql, dbt_sources):
+for command in (dbt, docs, dev, dagster, contract, env, schema_sql, dbt_sources, lake):
     cli.add_command(command)
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from chinook_platform.lib.environment import Settings, WarehouseSettings, settin
 from chinook_platform.lib.lake.store import LakeStore
 from chinook_platform.lib.landing.zone import LandingZone, landing_zone_at
 from chinook_platform.lib.oltp.database import create_oltp_engine
-from chinook_platform.lib.s3 import s3_client, s3_filesystem
+from chinook_platform.lib.s3 import s3_client
 from chinook_platform.lib.secrets import export_secret_settings
 from chinook_platform.lib.warehouse.staging import (
     StagingWarehouse,
@@ -56,20 +57,19 @@ class LandingZoneResource(dg.ConfigurableResource):
 
 
 class LakeResource(dg.ConfigurableResource):
-    """The Parquet lake: a local folder by default, ``s3://bucket/prefix`` when configured."""
+    """The Iceberg lake: a local folder by default, ``s3://bucket/prefix`` when configured, under a SQL catalog."""
 
     url: str
+    catalog_url: str
+    snapshot_retention_days: str = "7"  # the maintenance job expires snapshots older than this
     s3_endpoint_url: str = ""  # for S3-compatible servers (MinIO, LocalStack, moto); empty means AWS
     s3_region: str = "us-east-1"
 
     def store(self) -> LakeStore:
-        if self.url.startswith("s3://"):
-            return LakeStore(
-                self.url,
-                s3_filesystem(self.s3_endpoint_url or None, self.s3_region),
-                s3_client(self.s3_endpoint_url or None, self.s3_region),
-            )
-        return LakeStore(self.url)
+        return LakeStore(self.url, self.catalog_url, self.s3_endpoint_url or None, self.s3_region)
+
+    def snapshot_retention(self) -> timedelta:
+        return timedelta(days=float(self.snapshot_retention_days))
 
 
 class ReportsResource(dg.ConfigurableResource):
@@ -148,7 +148,12 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "oltp": OltpDatabase(url=_from(chinook, "oltp_url"), db_schema=_from(chinook, "oltp_schema")),
         "landing_zone": LandingZoneResource(url=_from(chinook, "landing_url"), **s3_settings),
-        "lake": LakeResource(url=_from(chinook, "lake_url"), **s3_settings),
+        "lake": LakeResource(
+            url=_from(chinook, "lake_url"),
+            catalog_url=_from(chinook, "lake_catalog_url"),
+            snapshot_retention_days=_from(chinook, "lake_snapshot_retention_days"),
+            **s3_settings,
+        ),
         "reports": ReportsResource(url=_from(chinook, "reports_url"), **s3_settings),
         "warehouse": WarehouseResource(
             **{field: _from(chinook.warehouse, field) for field in WarehouseSettings.model_fields}

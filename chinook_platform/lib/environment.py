@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import sqlalchemy as sa
 from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,6 +39,18 @@ def default_duckdb_memory_limit() -> str:
 def default_threads() -> int:
     """One per core (at least two: dbt's model threads wait on the database more than they compute)."""
     return max(2, os.cpu_count() or 2)
+
+
+def default_lake_catalog_url(oltp_url: str, oltp_schema: str | None, home: Path) -> str:
+    """Beside the OLTP: in its PostgreSQL database (and schema) when it has one, else a SQLite file in the home."""
+    parsed = sa.make_url(oltp_url)
+    if parsed.get_backend_name() != "postgresql":
+        return f"sqlite:///{home / 'lake_catalog.sqlite'}"
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if oltp_schema:
+        parsed = parsed.update_query_dict({"options": f"-csearch_path={oltp_schema}"})
+    return parsed.render_as_string(hide_password=False)
 
 
 def _setting(variable: str, default: Any = None, **field: Any) -> Any:
@@ -161,6 +174,13 @@ class Settings(BaseSettings):
     oltp_url: str = _setting("CHINOOK_OLTP_URL", default_factory=lambda s: f"sqlite:///{s['home'] / 'oltp.sqlite'}")
     oltp_schema: str | None = _setting("CHINOOK_OLTP_SCHEMA", None)  # None: the database's default (public)
     lake_url: str = _setting("CHINOOK_LAKE_URL", default_factory=lambda s: str(s["home"] / "lake"))
+    # The lake's Iceberg SQL catalog: by default beside the OLTP (its PostgreSQL, or a SQLite file in the home).
+    lake_catalog_url: str = _setting(
+        "CHINOOK_LAKE_CATALOG_URL",
+        default_factory=lambda s: default_lake_catalog_url(s["oltp_url"], s["oltp_schema"], s["home"]),
+    )
+    # Time travel reaches back this many days: the lake's maintenance job expires older snapshots.
+    lake_snapshot_retention_days: float = _setting("CHINOOK_LAKE_SNAPSHOT_RETENTION_DAYS", 7.0, ge=0)
     s3_endpoint_url: str = _setting("CHINOOK_S3_ENDPOINT_URL", "")  # MinIO, LocalStack, moto; empty means AWS
     s3_region: str = _setting("AWS_REGION", "us-east-1")
     reports_url: str = _setting("CHINOOK_REPORTS_URL", "")  # an s3:// prefix the dashboard is also published to
@@ -243,7 +263,8 @@ def warehouse_kind() -> str:
 
 
 def lake_kind() -> str:
-    return "s3" if settings().lake_url.startswith("s3://") else "parquet"
+    """The lake's storage kind beside ``iceberg``: ``s3``, or nothing for a local folder."""
+    return "s3" if settings().lake_url.startswith("s3://") else ""
 
 
 def generated_is_current(path: Path, text: str) -> bool:

@@ -1,4 +1,5 @@
-"""The one place S3 clients are made: boto3's (listings, uploads, conditional writes) and pyarrow's (Parquet).
+"""The one place the platform makes S3 clients (boto3's: the landing zone's listings and reads, uploads, the
+dashboard's publication). The lake's Iceberg tables go through pyiceberg's own FileIO (``lib/lake/catalog.py``).
 
 Credentials come from the usual AWS chain (environment, profile, task or instance role); ``endpoint_url`` points
 at an S3-compatible server (MinIO, LocalStack, moto) and is empty for AWS. Imports no settings, so the landing
@@ -7,10 +8,7 @@ Lambda's package, which carries no pydantic, can use it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import pyarrow.fs as pafs
+from typing import Any
 
 DEFAULT_REGION = "us-east-1"
 
@@ -23,17 +21,6 @@ def s3_client(endpoint_url: str | None = None, region: str | None = None) -> Any
     return session.client(
         "s3", endpoint_url=endpoint_url or None, region_name=region or session.region_name or DEFAULT_REGION
     )
-
-
-def s3_filesystem(endpoint_url: str | None = None, region: str | None = None) -> pafs.S3FileSystem:
-    """pyarrow's S3 filesystem, for reading and writing Parquet."""
-    import pyarrow.fs as pafs
-
-    options: dict = {"region": region or DEFAULT_REGION}
-    if endpoint_url:
-        scheme, _, host = endpoint_url.partition("://")
-        options |= {"endpoint_override": host, "scheme": scheme or "https"}
-    return pafs.S3FileSystem(**options)
 
 
 def s3_client_from_settings() -> Any:

@@ -17,7 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from chinook_platform.lib.contract import TABLES
-from chinook_platform.lib.lake import LakeStore, s3_client, s3_filesystem
+from chinook_platform.lib.environment import default_lake_catalog_url
+from chinook_platform.lib.lake import LakeStore
 from chinook_platform.lib.orchestration import dagster_yaml
 from chinook_platform_tests.conftest import REPO, SAMPLE_DATA
 
@@ -135,11 +136,10 @@ def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(post
             assert {status for _, _, status in loads} == {"loaded"}
             quarantined = conn.exec_driver_sql(f'select count(*) from "{oltp_schema}".quarantine').scalar()
             assert quarantined == 0
-            if lake_url.startswith("s3://"):
-                endpoint = request.getfixturevalue("s3_endpoint")
-                lake = LakeStore(lake_url, s3_filesystem(endpoint), s3_client(endpoint))
-            else:
-                lake = LakeStore(lake_url)
+            # The runners' shared catalog: in the OLTP's schema, as each runner's settings default it.
+            catalog = default_lake_catalog_url(postgres_url, oltp_schema, tmp_path)
+            endpoint = request.getfixturevalue("s3_endpoint") if lake_url.startswith("s3://") else None
+            lake = LakeStore(lake_url, catalog, endpoint)
             for t in TABLES:
                 batches = lake.batches(t)
                 assert len({b.batch_id for b in batches}) == len(batches), t.name
@@ -149,6 +149,7 @@ def test_two_runners_at_once_load_every_file_once_and_list_every_batch_once(post
                     assert after.min_load_id == before.max_load_id + 1, t.name  # contiguous, no overlap
                 oltp_rows = conn.exec_driver_sql(f'select count(*) from "{oltp_schema}".{t.name}').scalar()
                 assert sum(b.rows for b in batches) == oltp_rows, t.name  # every row once in the lake
+                assert lake.row_count(t) == oltp_rows, t.name
                 staged, ledger = conn.exec_driver_sql(
                     f'select (select count(*) from "{staging_schema}".{t.name}), '
                     f"(select count(*) from \"{staging_schema}\"._batches where table_name = '{t.name}')"

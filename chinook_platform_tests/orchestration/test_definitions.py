@@ -105,14 +105,14 @@ def test_checks_jobs_sensors_and_schedules(definitions):
     assert ("warehouse/fct_invoice_line", "revenue_matches_oltp_invoices") in checks
     assert any(asset == "warehouse/dim_customer" and name.startswith("unique") for asset, name in checks)
     assert {name for asset, name in checks if "freshness" in name} == set()  # one mechanism: the policies
-    assert {s.name for s in definitions.resolve_all_job_defs()} >= {"full_refresh", "__ASSET_JOB"}
+    assert {s.name for s in definitions.resolve_all_job_defs()} >= {"full_refresh", "lake_maintenance", "__ASSET_JOB"}
     assert {s.name for s in definitions.sensors} == {
         "landing_sensor",
         "oltp_changes_sensor",
         "chinook_automation",
         "chinook_run_failure_alerts",
     }
-    assert {s.name for s in definitions.schedules} == {"daily_full_refresh"}
+    assert {s.name for s in definitions.schedules} == {"daily_full_refresh", "daily_lake_maintenance"}
 
 
 def test_every_check_that_reads_the_warehouse_waits_for_the_warehouse_pool(definitions):

@@ -38,6 +38,8 @@ NOT_FROM_TERRAFORM = {
     "CHINOOK_LANDING_FOLLOW_OUTSIDE_LINKS": "a local landing folder only; the cloud lands in S3",
     "CHINOOK_LANDING_SETTLE_SECONDS": "a local landing folder only; S3 objects are complete once listed",
     "CHINOOK_ALERTS_WEBHOOK_URL": "local alerts; a deployment publishes to the SNS topic Terraform creates",
+    "CHINOOK_LAKE_CATALOG_URL": "the lake's Iceberg catalog defaults to the OLTP's PostgreSQL (RDS in a deployment)",
+    "CHINOOK_LAKE_SNAPSHOT_RETENTION_DAYS": "the lake's time-travel window; the default serves a deployment",
 }
 
 

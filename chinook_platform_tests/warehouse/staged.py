@@ -17,12 +17,15 @@ from chinook_platform.lib.warehouse import StagingWarehouse, load_new_batches
 
 def stage_csvs(csvs: Path, work: Path, staging: StagingWarehouse) -> None:
     """Load the eight CSVs of ``csvs`` into a new SQLite OLTP database, extract them to a lake and stage them."""
-    oltp, lake = create_oltp_engine(f"sqlite:///{work / 'oltp.sqlite'}"), LakeStore(str(work / "lake"))
+    oltp, lake = (
+        create_oltp_engine(f"sqlite:///{work / 'oltp.sqlite'}"),
+        LakeStore(str(work / "lake"), f"sqlite:///{work / 'lake_catalog.sqlite'}"),
+    )
     for table in TABLES:
         path = csvs / f"{table.csv_name}.csv"
         load_landed_file(oltp, table, str(path), "v1", lambda p=path: p.open("rb"))
         lake.extract(oltp, table)
-        stream, uri = (lambda b, t=table: lake.stream(t, b)), (lambda b, t=table: lake.uri(t, b.file))
+        stream, uri = (lambda b, t=table: lake.stream(t, b)), (lambda b, t=table: lake.uri(t, b))
         load_new_batches(staging, table, lake.batches(table), stream, uri)
     oltp.dispose()
 

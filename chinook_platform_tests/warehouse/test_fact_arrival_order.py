@@ -147,7 +147,7 @@ def stage(warehouse: DuckDBStaging, table_name: str, load_ids: list[int], loads:
     rows = [{**r, "_load_id": load_id, "_loaded_at": LOADED_AT} for load_id in load_ids for r in loads[load_id]]
     data = pa.Table.from_pylist(rows, schema=parquet_schema(contract))
     batch = LakeBatch(
-        f"loads-{min(load_ids):09d}-{max(load_ids):09d}.parquet",
+        max(load_ids),  # a snapshot id of its own
         len(rows),
         min(load_ids),
         max(load_ids),

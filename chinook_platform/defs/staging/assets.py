@@ -16,9 +16,9 @@ def build_staging_asset(table: Table) -> dg.AssetsDefinition:
         kinds={warehouse_kind()},
         pool=WAREHOUSE_POOL,
         description=(
-            f"`staging.{table.name}` in the warehouse: every lake batch of {table.name} appended once (a ledger, "
-            "`staging._batches`, makes reloading a batch a no-op), with `_load_id`, `_loaded_at` and `_batch_id`. "
-            "It keeps every version of a row; dbt's staging models read it."
+            f"`staging.{table.name}` in the warehouse: every lake snapshot (extract) of {table.name} appended once "
+            "(a ledger, `staging._batches`, makes reloading a batch a no-op), with `_load_id`, `_loaded_at` and "
+            "`_batch_id`. It keeps every version of a row; dbt's staging models read it."
         ),
     )
     def staging_table(
@@ -31,10 +31,10 @@ def build_staging_asset(table: Table) -> dg.AssetsDefinition:
             table,
             store.batches(table),
             read=lambda batch: store.stream(table, batch),
-            uri=lambda batch: store.uri(table, batch.file),
+            uri=lambda batch: store.uri(table, batch),
         )
         for batch, rows in loaded:
-            context.log.info(f"loaded {rows} row(s) of {batch.file} into {staging.schema}.{table.name}")
+            context.log.info(f"loaded {rows} row(s) of snapshot {batch.snapshot_id} into {staging.schema}.{table.name}")
         [newest] = staging.query(
             f"select max(batch_id), max(loaded_at) from {staging.schema}.{LEDGER} where table_name = '{table.name}'"
         )

@@ -15,13 +15,13 @@ def build_staging_reconciles_check(table: Table) -> dg.AssetChecksDefinition:
         name="reconciles_with_lake_and_oltp",
         pool=WAREHOUSE_POOL,  # it reads the warehouse: DuckDB refuses a second process while a run writes
         description=(
-            f"staging.{table.name} holds exactly the rows of the lake's batches, and its distinct keys are "
+            f"staging.{table.name} holds exactly the rows of the lake's Iceberg table, and its distinct keys are "
             f"exactly the OLTP {table.name} rows."
         ),
     )
     def reconciles(oltp: OltpDatabase, lake: LakeResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         staging = warehouse.staging()
-        lake_rows = sum(b.rows for b in lake.store().batches(table))
+        lake_rows = lake.store().row_count(table)
         [(staged_rows, staged_keys)] = staging.query(
             f"select count(*), count(distinct {table.pk.name}) from {staging.schema}.{table.name}"
         )

@@ -1,52 +1,54 @@
-"""The lake: incremental Parquet extracts of the OLTP tables, in a local folder or an S3 prefix.
+"""The lake: one Apache Iceberg table per OLTP table, in a local folder or an S3 prefix, extracted incrementally.
 
-Each extract of a table writes one new batch file holding the rows inserted or changed since the previous
-extract (the high-water mark is the OLTP ``_load_id``), plus ``_loaded_at`` from the load log. Local folders
-and S3 go through pyarrow's filesystem layer alike.
+Each extract of a table is ONE Iceberg append commit holding the rows inserted or changed since the previous
+extract (the high-water mark is the OLTP ``_load_id``), plus ``_loaded_at`` from the load log. The commit's
+snapshot summary carries the OLTP load ids it holds and the new watermark, so the table itself says how far it
+has been extracted: there is no registry beside it.
 
-A batch is registered by one small JSON entry, ``<table>/_batches/<first load id>.json``, written with
-create-if-absent semantics (a hard link on a folder, ``If-None-Match: *`` on S3): two runners that extract the
-same range race for the same entry, exactly one wins and the other deletes its file and starts again from the
-new watermark, so no batch is ever listed twice or lost. ``_manifest.json`` is a summary of the entries,
-rewritten after each registration (and read, with them, for lakes written before the entries existed).
+Two runners extracting at once both read the same watermark and both commit on the same parent snapshot: the
+catalog's compare-and-swap lets exactly one win, and the other gets ``CommitFailedException``, reloads the table,
+recomputes its range from the new watermark and tries again, so no batch is lost or doubled. pyiceberg's own
+commit retry is turned off on the lake's tables (``commit.retry.num-retries`` 0): it would rebase the loser's
+append onto the winner's snapshot and commit the same rows twice.
 
-Rows travel as Arrow batches from the database to Parquet, never as Python objects per value where it can be
-helped: read by one ``reader.OltpReader`` per database (``postgres``: its ADBC driver; ``sqlite``: its own cursor
-straight into Arrow arrays).
+Rows travel as Arrow batches from the database to Iceberg's Parquet files: read by one ``reader.OltpReader`` per
+database (``postgres``: its ADBC driver; ``sqlite``: its own cursor straight into Arrow arrays).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import sqlalchemy as sa
+from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.table import Table as IcebergTable
+from pyiceberg.table.snapshots import Snapshot
 
 from chinook_platform.lib.contract import LOAD_ID_COLUMN, Table, arrow_type
+from chinook_platform.lib.lake.catalog import NAMESPACE, file_io_properties, open_catalog
 from chinook_platform.lib.lake.postgres import PostgresReader
 from chinook_platform.lib.lake.reader import LOADED_AT_COLUMN, OltpReader
 from chinook_platform.lib.lake.sqlite import SqliteReader
 from chinook_platform.lib.oltp import CONTRACT_TABLES
 
 READERS: dict[str, type[OltpReader]] = {"postgresql": PostgresReader, "sqlite": SqliteReader}  # by SQLAlchemy dialect
-EXTRACT_CHUNK_ROWS = 100_000  # rows per Arrow batch, read from the database and from a batch file
-MANIFEST = "_manifest.json"
-ENTRIES = "_batches"
-EXTRACT_ATTEMPTS = 20  # a lost registration means another runner made progress: this many is never reached
+EXTRACT_CHUNK_ROWS = 100_000  # rows per Arrow batch read from the database
+EXTRACT_ATTEMPTS = 20  # a lost commit means another runner made progress: this many is never reached
+# What each extract's snapshot summary records.
+WATERMARK = "chinook.watermark-load-id"
+FIRST_LOAD = "chinook.first-load-id"
+LOAD_IDS = "chinook.load-ids"
+TABLE_PROPERTIES = {"commit.retry.num-retries": "0", "write.parquet.compression-codec": "zstd"}
 
 
 def parquet_schema(table: Table) -> pa.Schema:
-    """The lake's Parquet schema of a table: the contract's columns and types, then the load metadata."""
+    """The lake's Arrow schema of a table: the contract's columns and types, then the load metadata."""
     fields = [pa.field(c.name, arrow_type(c.type), nullable=c.nullable) for c in table.columns]
     fields += [
         pa.field(LOAD_ID_COLUMN, pa.int64(), nullable=False),
@@ -57,169 +59,186 @@ def parquet_schema(table: Table) -> pa.Schema:
 
 @dataclass(frozen=True)
 class LakeBatch:
-    """One extract of one table."""
+    """One extract of one table: the Iceberg snapshot its append committed."""
 
-    file: str  # name inside the table's folder
+    snapshot_id: int
     rows: int
     min_load_id: int
     max_load_id: int
     extracted_at: str
+    load_ids: tuple[int, ...] = ()
 
     @property
     def batch_id(self) -> str:
-        return self.file.removesuffix(".parquet")
+        """Sortable in load order, and naming its snapshot (staging's ``_batch_id``)."""
+        return f"loads-{self.min_load_id:09d}-{self.max_load_id:09d}-{self.snapshot_id}"
 
 
-def s3_filesystem(endpoint_url: str | None = None, region: str | None = None) -> pafs.S3FileSystem:
-    """pyarrow's S3 client; credentials come from the usual AWS environment variables or instance role."""
-    options: dict = {"region": region or "us-east-1"}
-    if endpoint_url:
-        scheme, _, host = endpoint_url.partition("://")
-        options |= {"endpoint_override": host, "scheme": scheme or "https"}
-    return pafs.S3FileSystem(**options)
+def batch_of(snapshot: Snapshot) -> LakeBatch | None:
+    """The extract a snapshot committed; None for a snapshot that is not one (a compaction, an expiry)."""
+    summary = summary_of(snapshot)
+    if FIRST_LOAD not in summary:
+        return None
+    return LakeBatch(
+        snapshot_id=snapshot.snapshot_id,
+        rows=int(summary.get("added-records", 0)),
+        min_load_id=int(summary[FIRST_LOAD]),
+        max_load_id=int(summary[WATERMARK]),
+        extracted_at=datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC).isoformat(timespec="milliseconds"),
+        load_ids=tuple(int(i) for i in summary.get(LOAD_IDS, "").split(",") if i),
+    )
 
 
-def s3_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
-    """A boto3 S3 client, for the conditional writes pyarrow's filesystem cannot make."""
-    import boto3
+def summary_of(snapshot: Snapshot) -> dict[str, str]:
+    """The snapshot's summary properties (Iceberg's counts and the platform's ``chinook.*`` keys)."""
+    return dict(snapshot.summary.additional_properties) if snapshot.summary else {}
 
-    return boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or "us-east-1")
+
+def ancestry(iceberg: IcebergTable) -> list[Snapshot]:
+    """The current snapshot and its ancestors, oldest first."""
+    chain, snapshot = [], iceberg.current_snapshot()
+    while snapshot is not None:
+        chain.append(snapshot)
+        snapshot = iceberg.snapshot_by_id(snapshot.parent_snapshot_id) if snapshot.parent_snapshot_id else None
+    return chain[::-1]
 
 
 class LakeStore:
-    """The lake at a URL: a local folder or ``s3://bucket/prefix``."""
+    """The lake at a URL (a local folder or ``s3://bucket/prefix``) with its catalog at ``catalog_url``."""
 
-    def __init__(self, url: str, filesystem: pafs.FileSystem | None = None, s3: Any = None):
+    def __init__(self, url: str, catalog_url: str, s3_endpoint_url: str | None = None, s3_region: str | None = None):
         self.url = url.rstrip("/")
+        self.catalog_url = catalog_url
         self.is_s3 = url.startswith("s3://")
-        if self.is_s3:
-            self.fs = filesystem or s3_filesystem()
-            self.root = url.removeprefix("s3://").rstrip("/")
-            self._s3 = s3
-        else:
-            self.fs = filesystem or pafs.LocalFileSystem()
-            self.root = str(Path(url).resolve())
+        self._file_io = file_io_properties(s3_endpoint_url, s3_region) if self.is_s3 else {}
 
-    def path(self, table: Table, name: str = "") -> str:
-        return f"{self.root}/{table.name}" + (f"/{name}" if name else "")
+    @cached_property
+    def catalog(self) -> Any:
+        return open_catalog(self.catalog_url, self.url, **self._file_io)
 
-    def uri(self, table: Table, name: str) -> str:
-        """The batch's full location, for messages and for engines that read S3 themselves."""
-        return f"s3://{self.path(table, name)}" if self.is_s3 else self.path(table, name)
+    def location(self, table: Table) -> str:
+        """The table's folder (or prefix): its ``metadata/`` and ``data/``."""
+        return f"{self.url}/{table.name}"
+
+    def uri(self, table: Table, batch: LakeBatch) -> str:
+        """Where the batch's rows are, for engines that read S3 themselves (Redshift's COPY): on S3 its one data
+        file; in a folder the table's folder (no engine reads it by path)."""
+        if not self.is_s3:
+            return self.location(table)
+        files = self.data_files(table, batch)
+        if len(files) != 1:
+            raise ValueError(f"{table.name} snapshot {batch.snapshot_id} added {len(files)} data files, not one")
+        return files[0]
+
+    def data_files(self, table: Table, batch: LakeBatch) -> list[str]:
+        """The data files the batch's snapshot added."""
+        iceberg = self.table(table)
+        snapshot = iceberg.snapshot_by_id(batch.snapshot_id)
+        if snapshot is None:
+            raise ValueError(f"{table.name} snapshot {batch.snapshot_id} has expired")
+        return [
+            entry.data_file.file_path
+            for manifest in snapshot.manifests(iceberg.io)
+            if manifest.added_snapshot_id == batch.snapshot_id
+            for entry in manifest.fetch_manifest_entry(iceberg.io)
+            if entry.snapshot_id == batch.snapshot_id
+        ]
+
+    def table(self, table: Table) -> IcebergTable:
+        """The table's Iceberg table, created (empty, in the contract's schema) if missing, and given the columns
+        the contract has gained since (a schema update: the files written before read them as null)."""
+        schema = parquet_schema(table)
+        iceberg = self.catalog.create_table_if_not_exists(
+            (NAMESPACE, table.name), schema=schema, location=self.location(table), properties=TABLE_PROPERTIES
+        )
+        known = set(iceberg.schema().column_names)
+        added = [f.with_nullable(True) for f in schema if f.name not in known]  # optional: old rows have none
+        if added:
+            try:
+                with iceberg.update_schema() as update:
+                    update.union_by_name(pa.schema(added))
+            except CommitFailedException:
+                pass  # another runner added them first
+            iceberg = self.catalog.load_table((NAMESPACE, table.name))
+        return iceberg
+
+    def exists(self, table: Table) -> bool:
+        """Whether the table has been created (by its first extract)."""
+        return self.catalog.table_exists((NAMESPACE, table.name))
 
     def batches(self, table: Table) -> list[LakeBatch]:
-        """Every registered batch, in load order: the summary's, and any entry the summary does not have yet."""
-        by_start = {b.min_load_id: b for b in self._summary(table)}
-        listing = self.fs.get_file_info(pafs.FileSelector(self.path(table, ENTRIES), allow_not_found=True))
-        for info in listing:
-            start = info.base_name.removesuffix(".json")
-            if info.type == pafs.FileType.File and start.isdigit() and int(start) not in by_start:
-                with self.fs.open_input_stream(info.path) as stream:
-                    batch = LakeBatch(**json.loads(stream.read()))
-                by_start[batch.min_load_id] = batch
-        return [by_start[start] for start in sorted(by_start)]
+        """Every extract still in the table's history, in commit order (which is load order)."""
+        return [b for s in ancestry(self.table(table)) if (b := batch_of(s)) is not None]
 
-    def _summary(self, table: Table) -> list[LakeBatch]:
-        try:
-            with self.fs.open_input_stream(self.path(table, MANIFEST)) as stream:
-                return [LakeBatch(**b) for b in json.loads(stream.read())["batches"]]
-        except FileNotFoundError:
-            return []
+    def watermark(self, table: Table, iceberg: IcebergTable | None = None) -> int:
+        """The highest OLTP load id already extracted (0 before the first extract): from the newest snapshot that
+        records it (an extract's, or a compaction's, which carries it forward)."""
+        for snapshot in reversed(ancestry(iceberg or self.table(table))):
+            if WATERMARK in (summary := summary_of(snapshot)):
+                return int(summary[WATERMARK])
+        return 0
 
-    def watermark(self, table: Table) -> int:
-        """The highest OLTP load id already extracted (0 before the first extract)."""
-        return max((b.max_load_id for b in self.batches(table)), default=0)
-
-    def _register(self, table: Table, batch: LakeBatch) -> bool:
-        """Write the batch's entry unless one for its first load id exists; True if this call wrote it."""
-        body = json.dumps(asdict(batch), indent=2).encode()
-        entry = self.path(table, f"{ENTRIES}/{batch.min_load_id:09d}.json")
-        if self.is_s3:
-            from botocore.exceptions import ClientError
-
-            bucket, _, key = entry.partition("/")
-            client = self._s3 or s3_client()
-            try:
-                client.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
-                    return False
-                raise
-            return True
-        os.makedirs(os.path.dirname(entry), exist_ok=True)
-        written = f"{entry}.{uuid.uuid4().hex}.partial"  # whole before it is linked: no reader sees half
-        with open(written, "wb") as out:
-            out.write(body)
-        try:
-            os.link(written, entry)  # fails if the entry exists, atomically
-        except FileExistsError:
-            return False
-        finally:
-            os.unlink(written)
-        return True
-
-    def _write_summary(self, table: Table) -> None:
-        body = json.dumps({"table": table.name, "batches": [asdict(b) for b in self.batches(table)]}, indent=2)
-        with self.fs.open_output_stream(self.path(table, MANIFEST)) as stream:
-            stream.write(body.encode())
+    def row_count(self, table: Table) -> int:
+        """The rows in the table's current snapshot (every version of every row extracted)."""
+        snapshot = self.table(table).current_snapshot()
+        return int(summary_of(snapshot).get("total-records", 0)) if snapshot else 0
 
     def read(self, table: Table, batch: LakeBatch) -> pa.Table:
-        return pq.read_table(self.path(table, batch.file), filesystem=self.fs, schema=parquet_schema(table))
+        return self.stream(table, batch).read_all()
 
     def stream(self, table: Table, batch: LakeBatch) -> pa.RecordBatchReader:
-        """The batch in chunks of ``EXTRACT_CHUNK_ROWS`` rows, so whoever reads it never holds the whole file."""
-        return pa.RecordBatchReader.from_batches(parquet_schema(table), self._chunks(table, batch))
-
-    def _chunks(self, table: Table, batch: LakeBatch) -> Iterator[pa.RecordBatch]:
-        with self.fs.open_input_file(self.path(table, batch.file)) as file:
-            yield from pq.ParquetFile(file).iter_batches(batch_size=EXTRACT_CHUNK_ROWS)
+        """The batch's rows in the lake's Arrow schema, batch by batch: straight from the data files its snapshot
+        added while the snapshot lives (a live snapshot's files are never removed), else (expired) the rows of its
+        load ids in the current snapshot, through an Iceberg scan (compaction moves rows between files but keeps
+        them)."""
+        schema = parquet_schema(table)
+        iceberg = self.table(table)
+        if iceberg.snapshot_by_id(batch.snapshot_id) is not None:
+            files = self.data_files(table, batch)
+            return pa.RecordBatchReader.from_batches(schema, _file_batches(iceberg, files, schema))
+        where = f"{LOAD_ID_COLUMN} >= {batch.min_load_id} and {LOAD_ID_COLUMN} <= {batch.max_load_id}"
+        return iceberg.scan(row_filter=where).to_arrow_batch_reader().cast(schema)
 
     def extract(self, engine: sa.Engine, table: Table) -> LakeBatch | None:
-        """Write the rows changed since the last extract as a new batch; None when nothing changed (or another
+        """Commit the rows changed since the last extract as one append; None when nothing changed (or another
         runner extracted it first).
 
-        Safe to re-run after a crash and to run on several runners at once: each writer's batch file has a name
-        of its own, and only its registered entry, written last, makes it visible.
+        Safe to re-run after a crash (an uncommitted append leaves only unreferenced files) and to run on
+        several runners at once: a lost commit is recomputed from the winner's watermark.
         """
         for _ in range(EXTRACT_ATTEMPTS):
-            after = self.watermark(table)
-            batch = self._write_batch(engine, table, after)
-            if batch is None:
+            iceberg = self.table(table)
+            after = self.watermark(table, iceberg)
+            changed = self._changed_range(engine, table, after)
+            if changed is None:
                 return None
-            if self._register(table, batch):
-                self._write_summary(table)
-                return batch
-            self.fs.delete_file(self.path(table, batch.file))  # another runner registered this range first
-        raise RuntimeError(f"lake extract of {table.name}: lost {EXTRACT_ATTEMPTS} registrations in a row")
-
-    def _write_batch(self, engine: sa.Engine, table: Table, after: int) -> LakeBatch | None:
-        target = CONTRACT_TABLES[table.name]
-        with engine.connect() as conn:
-            upto = conn.execute(
-                sa.select(sa.func.max(target.c[LOAD_ID_COLUMN])).where(target.c[LOAD_ID_COLUMN] > after)
-            ).scalar()
-            if upto is None:
-                return None
-            name = f"loads-{after + 1:09d}-{upto:09d}-{uuid.uuid4().hex[:8]}.parquet"
-            self.fs.create_dir(self.path(table), recursive=True)
+            upto, load_ids = changed
+            summary = {FIRST_LOAD: str(after + 1), WATERMARK: str(upto), LOAD_IDS: ",".join(map(str, load_ids))}
             schema = parquet_schema(table)
-            with pq.ParquetWriter(self.path(table, name), schema, filesystem=self.fs, compression="zstd") as writer:
-                changed = READERS[conn.dialect.name](conn).changed_rows(table, after, upto, schema, EXTRACT_CHUNK_ROWS)
-                rows = _write_while_reading(writer, changed)
-        return LakeBatch(name, rows, after + 1, upto, datetime.now(UTC).isoformat(timespec="seconds"))
+            with engine.connect() as conn:
+                rows = READERS[conn.dialect.name](conn).changed_rows(table, after, upto, schema, EXTRACT_CHUNK_ROWS)
+                try:
+                    # Streamed: pyiceberg holds at most one data file's worth of rows (write.target-file-size-bytes,
+                    # 512 MiB of Arrow data), not the whole extract.
+                    iceberg.append(pa.RecordBatchReader.from_batches(schema, rows), snapshot_properties=summary)
+                except CommitFailedException:
+                    continue  # another runner committed first: start again from its watermark
+            snapshot = iceberg.current_snapshot()
+            assert snapshot is not None  # the append just made it
+            return batch_of(snapshot)
+        raise RuntimeError(f"lake extract of {table.name}: lost {EXTRACT_ATTEMPTS} commits in a row")
+
+    def _changed_range(self, engine: sa.Engine, table: Table, after: int) -> tuple[int, list[int]] | None:
+        """The newest load id with rows after ``after``, and every load id those rows carry; None when none."""
+        column = CONTRACT_TABLES[table.name].c[LOAD_ID_COLUMN]
+        with engine.connect() as conn:
+            load_ids = conn.execute(sa.select(column).where(column > after).distinct().order_by(column)).scalars().all()
+        return (load_ids[-1], list(load_ids)) if load_ids else None
 
 
-def _write_while_reading(writer: pq.ParquetWriter, batches: Iterator[pa.RecordBatch]) -> int:
-    """Write each batch on a second thread while the next is read (Parquet encoding releases the GIL, reading
-    mostly holds it); one batch in flight at a time keeps memory flat. Returns the rows written."""
-    rows = 0
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending: Future | None = None
-        for batch in batches:
-            if pending:
-                pending.result()
-            pending = pool.submit(writer.write_batch, batch)
-            rows += batch.num_rows
-        if pending:
-            pending.result()
-    return rows
+def _file_batches(iceberg: IcebergTable, files: list[str], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The data files' rows in ``schema``, ``EXTRACT_CHUNK_ROWS`` at a time, one file open at a time."""
+    for path in files:
+        with iceberg.io.new_input(path).open() as stream:
+            for batch in pq.ParquetFile(stream).iter_batches(batch_size=EXTRACT_CHUNK_ROWS):
+                yield batch.cast(schema)

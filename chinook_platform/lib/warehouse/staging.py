@@ -273,7 +273,8 @@ def load_new_batches(
         if batch.batch_id in done:
             continue
         done.add(batch.batch_id)  # a lake written before registration was race-free may list a batch twice
-        rows = warehouse.load_batch(table, batch, partial(read, batch), uri(batch))
+        where = uri(batch) if warehouse.engine == "redshift" else ""  # only Redshift reads the lake's files itself
+        rows = warehouse.load_batch(table, batch, partial(read, batch), where)
         if rows is not None:  # else another runner loaded it meanwhile
             loaded.append((batch, rows))
     if loaded:
