@@ -338,3 +338,39 @@ def test_redshift_staging_copies_parquet_from_s3_with_the_iam_role():
         "insert into staging.invoice_line select *, 'loads-000000001-000000009' from incoming_invoice_line"
     )
     assert "2240" in statements[3]
+
+
+def test_an_extract_in_several_files_reaches_redshift_through_a_copy_manifest(
+    loaded_oltp, s3_endpoint, s3_bucket, tmp_path, monkeypatch
+):
+    """An extract larger than one data file (512 MiB of rows; here one row) is several files: Redshift's COPY gets
+    a manifest listing each with its size, as COPY of Parquet requires."""
+    import json
+
+    import boto3
+
+    from chinook_platform.lib.lake import store
+
+    monkeypatch.setattr(store, "TABLE_PROPERTIES", store.TABLE_PROPERTIES | {"write.target-file-size-bytes": "1"})
+    for reader in store.READERS.values():  # one row per Arrow batch, so one per file, from either database
+        read = reader.batches
+        monkeypatch.setattr(
+            reader,
+            "batches",
+            lambda self, *args, read=read: (b.slice(i, 1) for b in read(self, *args) for i in range(b.num_rows)),
+        )
+    lake = LakeStore(f"s3://{s3_bucket}/lake", f"sqlite:///{tmp_path / 'lake_catalog.sqlite'}", s3_endpoint)
+    customer = table("Customer")
+    batch = lake.extract(loaded_oltp, customer)
+    files = lake.data_files(customer, batch)
+    assert len(files) == batch.rows > 1
+
+    manifest = lake.uri(customer, batch)
+    assert manifest == f"s3://{s3_bucket}/lake/customer/metadata/copy-{batch.snapshot_id}.manifest"
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint)
+    entries = json.loads(s3.get_object(Bucket=s3_bucket, Key=manifest.split("/", 3)[3])["Body"].read())["entries"]
+    assert [e["url"] for e in entries] == files and all(e["mandatory"] for e in entries)
+    sizes = [s3.head_object(Bucket=s3_bucket, Key=f.split("/", 3)[3])["ContentLength"] for f in files]
+    assert [e["meta"]["content_length"] for e in entries] == sizes
+    copy = redshift_load_statements(customer, "staging", manifest, "arn:aws:iam::1:role/copy", batch.batch_id, 2)[1]
+    assert copy.endswith("format as parquet manifest")

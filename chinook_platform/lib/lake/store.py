@@ -17,6 +17,7 @@ database (``postgres``: its ADBC driver; ``sqlite``: its own cursor straight int
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table as IcebergTable
 from pyiceberg.table.snapshots import Snapshot
 
@@ -122,22 +124,32 @@ class LakeStore:
 
     def uri(self, table: Table, batch: LakeBatch) -> str:
         """Where the batch's rows are, for engines that read S3 themselves (Redshift's COPY): on S3 its one data
-        file; in a folder the table's folder (no engine reads it by path)."""
+        file, or, when the extract wrote several (one per 512 MiB of rows), a COPY manifest listing them, written
+        beside the table's metadata; in a folder the table's folder (no engine reads it by path)."""
         if not self.is_s3:
             return self.location(table)
-        files = self.data_files(table, batch)
-        if len(files) != 1:
-            raise ValueError(f"{table.name} snapshot {batch.snapshot_id} added {len(files)} data files, not one")
-        return files[0]
+        files = self._added_files(table, batch)
+        if len(files) == 1:
+            return files[0].file_path
+        manifest = f"{self.location(table)}/metadata/copy-{batch.snapshot_id}.manifest"
+        entries = [
+            {"url": f.file_path, "mandatory": True, "meta": {"content_length": f.file_size_in_bytes}} for f in files
+        ]
+        with self.table(table).io.new_output(manifest).create(overwrite=True) as out:
+            out.write(json.dumps({"entries": entries}).encode())
+        return manifest
 
     def data_files(self, table: Table, batch: LakeBatch) -> list[str]:
         """The data files the batch's snapshot added."""
+        return [f.file_path for f in self._added_files(table, batch)]
+
+    def _added_files(self, table: Table, batch: LakeBatch) -> list[DataFile]:
         iceberg = self.table(table)
         snapshot = iceberg.snapshot_by_id(batch.snapshot_id)
         if snapshot is None:
             raise ValueError(f"{table.name} snapshot {batch.snapshot_id} has expired")
         return [
-            entry.data_file.file_path
+            entry.data_file
             for manifest in snapshot.manifests(iceberg.io)
             if manifest.added_snapshot_id == batch.snapshot_id
             for entry in manifest.fetch_manifest_entry(iceberg.io)

@@ -45,12 +45,14 @@ def create_statements(table: Table, engine: str, schema: str) -> list[str]:
 
 
 def redshift_load_statements(table: Table, schema: str, uri: str, iam_role: str, batch_id: str, rows: int) -> list[str]:
-    """What loading one lake batch into Redshift issues: COPY the Parquet file from S3, then append it."""
+    """What loading one lake batch into Redshift issues: COPY its Parquet file (or the files its manifest lists) from
+    S3, then append it."""
     parquet_columns = ", ".join(f"{n} {t}" for n, t in staging_columns(table, "redshift")[:-1])
     quoted_batch = batch_id.replace("'", "''")
     return [
         f"create temporary table incoming_{table.name} ({parquet_columns})",
-        f"copy incoming_{table.name} from '{uri}' iam_role '{iam_role}' format as parquet",
+        f"copy incoming_{table.name} from '{uri}' iam_role '{iam_role}' format as parquet"
+        + (" manifest" if uri.endswith(".manifest") else ""),  # several data files, listed in a COPY manifest
         f"insert into {schema}.{table.name} select *, '{quoted_batch}' from incoming_{table.name}",
         f"insert into {schema}.{LEDGER} values ('{table.name}', '{quoted_batch}', {rows}, getdate())",
         f"drop table incoming_{table.name}",
