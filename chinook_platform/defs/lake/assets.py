@@ -27,7 +27,7 @@ def build_lake_asset(table: Table) -> dg.AssetsDefinition:
         batch = store.extract(oltp.engine(), table)
         iceberg = store.table(table)
         snapshot = iceberg.current_snapshot()
-        batches = store.batches(table)
+        batches = store.batches(table, iceberg)
         if batch is None:
             context.log.info(f"no {table.name} rows changed since load {store.watermark(table, iceberg)}")
         else:
@@ -47,7 +47,7 @@ def build_lake_asset(table: Table) -> dg.AssetsDefinition:
             # The current snapshot: a new version only when an extract committed rows.
             data_version=dg.DataVersion(str(snapshot.snapshot_id) if snapshot else "empty"),
             metadata={
-                "dagster/row_count": store.row_count(table),
+                "dagster/row_count": store.row_count(table, iceberg),
                 "rows_extracted": batch.rows if batch else 0,
                 "snapshot_id": str(snapshot.snapshot_id) if snapshot else "",
                 "rows_added": batch.rows if batch else 0,

@@ -178,9 +178,9 @@ class LakeStore:
         """Whether the table has been created (by its first extract)."""
         return self.catalog.table_exists((NAMESPACE, table.name))
 
-    def batches(self, table: Table) -> list[LakeBatch]:
+    def batches(self, table: Table, iceberg: IcebergTable | None = None) -> list[LakeBatch]:
         """Every extract still in the table's history, in commit order (which is load order)."""
-        return [b for s in ancestry(self.table(table)) if (b := batch_of(s)) is not None]
+        return [b for s in ancestry(iceberg or self.table(table)) if (b := batch_of(s)) is not None]
 
     def watermark(self, table: Table, iceberg: IcebergTable | None = None) -> int:
         """The highest OLTP load id already extracted (0 before the first extract): from the newest snapshot that
@@ -190,9 +190,9 @@ class LakeStore:
                 return int(summary[WATERMARK])
         return 0
 
-    def row_count(self, table: Table) -> int:
+    def row_count(self, table: Table, iceberg: IcebergTable | None = None) -> int:
         """The rows in the table's current snapshot (every version of every row extracted)."""
-        snapshot = self.table(table).current_snapshot()
+        snapshot = (iceberg or self.table(table)).current_snapshot()
         return int(summary_of(snapshot).get("total-records", 0)) if snapshot else 0
 
     def read(self, table: Table, batch: LakeBatch) -> pa.Table:
